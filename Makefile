@@ -1,0 +1,83 @@
+# Front door of the project: `make help` lists the targets.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+CONFIG ?= training/params.yaml
+REQUIREMENTS := training/requirements.txt backend/requirements.txt frontend/requirements.txt \
+                deploy/requirements.txt requirements-dev.txt
+PYTEST_ARGS ?=
+
+.PHONY: help install system-deps train train-local lint fmt fmt-check test test-fast serve ui bench \
+        up down deploy-green switch-green switch-blue status logs simulate-traffic clean
+
+help: ## list the targets
+	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
+
+$(VENV)/.installed: $(REQUIREMENTS)
+	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found (Python 3.11 is required)"; exit 2; }
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet $(addprefix -r ,$(REQUIREMENTS))
+	touch $@
+
+install: $(VENV)/.installed ## one .venv with every component's pinned dependencies and the dev tools
+
+system-deps: ## Debian packages the tests and benchmarks use (wrk, chromium), if missing
+	bash scripts/system-deps.sh
+
+train: install ## train the candidates, register and export the champion (host process; see README)
+	$(PY) -m training.train --config $(CONFIG)
+
+lint: install ## flake8 over all Python, and the formatting check
+	$(VENV)/bin/flake8
+	$(VENV)/bin/black --check --quiet .
+
+fmt: install ## format all Python with black
+	$(VENV)/bin/black .
+
+test: install system-deps ## everything: lint, then every test (slow and Docker ones included)
+	$(MAKE) --no-print-directory lint
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+test-fast: install ## the quick inner-loop subset (no training runs, no processes, no Docker)
+	$(PY) -m pytest -m "not slow and not docker" -q $(PYTEST_ARGS)
+
+serve: install ## run the backend on :8000 with models/credit-default/latest
+	cd backend && MODEL_DIR=$${MODEL_DIR:-../models/credit-default/latest} ../$(VENV)/bin/uvicorn app.main:app --host 127.0.0.1 --port 8000
+
+ui: install ## run the Streamlit app on :8501 against BACKEND_URL (default http://localhost:8000)
+	BACKEND_URL=$${BACKEND_URL:-http://localhost:8000} $(VENV)/bin/streamlit run frontend/app.py --server.port 8501 --server.headless true
+
+bench: install system-deps ## benchmark the backend against `mlflow models serve` (results in README)
+	$(PY) benchmarks/serving.py
+
+up: install ## build images, train if no model exists, start mlflow + blue + nginx, wait until healthy
+	$(PY) -m deploy.cli up
+
+down: install ## stop every stack (volumes, runs and models are kept)
+	$(PY) -m deploy.cli down
+
+deploy-green: install ## start or refresh green with the newest model (no traffic change)
+	$(PY) -m deploy.cli deploy green
+
+switch-green: install ## deploy green if needed, gate it, and switch traffic to it (auto-rollback)
+	$(PY) -m deploy.cli switch green
+
+switch-blue: install ## the same gates, back to blue
+	$(PY) -m deploy.cli switch blue
+
+status: install ## active color, each stack's health and model version, the last switches
+	$(PY) -m deploy.cli status
+
+logs: install ## follow the logs of every running service
+	$(PY) -m deploy.cli logs
+
+simulate-traffic: install ## send realistic, then shifted, applicant traffic through nginx
+	$(PY) -m deploy.simulate_traffic
+
+clean: ## remove caches and test artifacts (keeps .venv, mlruns and models)
+	rm -rf .pytest_cache .coverage coverage.xml htmlcov test-artifacts catboost_info
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -1,0 +1,1 @@
+"""Training pipeline: candidates, MLflow tracking and registry, bundle export."""
