@@ -29,7 +29,8 @@ def fast_config(tmp_dir: Path, candidates: list[str], **changes) -> dict:
     cfg["permutation_repeats"] = 1
     cfg["candidates"] = [
         {**c, "params": {**c["params"], **FAST_OVERRIDES[c["type"]]}}
-        for c in cfg["candidates"] if c["name"] in candidates
+        for c in cfg["candidates"]
+        if c["name"] in candidates
     ]
     for key, value in changes.items():
         cfg[key] = value

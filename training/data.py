@@ -80,8 +80,10 @@ def load_dataset(cfg: DataConfig) -> Dataset:
 def split_feature_types(features: pd.DataFrame, forced_categorical: list[str]) -> tuple[list[str], list[str]]:
     """Numeric columns stay numeric unless forced; everything else is categorical."""
     numeric = [
-        c for c in features.columns
-        if pd.api.types.is_numeric_dtype(features[c]) and not pd.api.types.is_bool_dtype(features[c])
+        c
+        for c in features.columns
+        if pd.api.types.is_numeric_dtype(features[c])
+        and not pd.api.types.is_bool_dtype(features[c])
         and c not in forced_categorical
     ]
     categorical = [c for c in features.columns if c not in numeric]
@@ -103,7 +105,10 @@ def normalise_types(features: pd.DataFrame, numeric: list[str], categorical: lis
 def split(dataset: Dataset, cfg: SplitConfig) -> tuple[pd.DataFrame, pd.DataFrame, pd.Series, pd.Series]:
     """Stratified hold-out split."""
     return train_test_split(
-        dataset.features, dataset.target, test_size=cfg.test_size, stratify=dataset.target,
+        dataset.features,
+        dataset.target,
+        test_size=cfg.test_size,
+        stratify=dataset.target,
         random_state=cfg.seed,
     )
 
@@ -124,26 +129,30 @@ def infer_schema(dataset: Dataset, raw_features: pd.DataFrame | None = None) -> 
             span = max(high - low, abs(high), 1.0)
             is_integer = bool(np.all(np.mod(observed, 1) == 0))
             lower = 0.0 if low >= 0 else low - span
-            schema.append({
-                "name": column,
-                "type": "numeric",
-                "dtype": "integer" if is_integer else "float",
-                "min": _json_number(low),
-                "max": _json_number(high),
-                "lower_bound": _json_number(math.floor(lower)),
-                "upper_bound": _json_number(math.ceil(high + span)),
-                "nullable": bool(series.isna().any()),
-                "example": _json_number(round(float(observed.median()), 0 if is_integer else 6)),
-            })
+            schema.append(
+                {
+                    "name": column,
+                    "type": "numeric",
+                    "dtype": "integer" if is_integer else "float",
+                    "min": _json_number(low),
+                    "max": _json_number(high),
+                    "lower_bound": _json_number(math.floor(lower)),
+                    "upper_bound": _json_number(math.ceil(high + span)),
+                    "nullable": bool(series.isna().any()),
+                    "example": _json_number(round(float(observed.median()), 0 if is_integer else 6)),
+                }
+            )
         else:
             counts = series.value_counts()
-            schema.append({
-                "name": column,
-                "type": "categorical",
-                "categories": sorted(counts.index.tolist()),
-                "nullable": MISSING_CATEGORY in counts.index,
-                "example": str(counts.index[0]),
-            })
+            schema.append(
+                {
+                    "name": column,
+                    "type": "categorical",
+                    "categories": sorted(counts.index.tolist()),
+                    "nullable": MISSING_CATEGORY in counts.index,
+                    "example": str(counts.index[0]),
+                }
+            )
     return schema
 
 
@@ -153,9 +162,7 @@ def example_row(features: pd.DataFrame, target: pd.Series) -> dict[str, Any]:
     return {k: (_json_number(v) if isinstance(v, float) else v) for k, v in row.items()}
 
 
-def reference_distributions(
-    features: pd.DataFrame, numeric: list[str], bins: int
-) -> dict[str, dict[str, Any]]:
+def reference_distributions(features: pd.DataFrame, numeric: list[str], bins: int) -> dict[str, dict[str, Any]]:
     """Binned (numeric, quantile edges) or per-category shares, the baseline for drift (PSI)."""
     reference: dict[str, dict[str, Any]] = {}
     for column in features.columns:

@@ -75,7 +75,11 @@ def feature_importance(
 
 
 def save_plots(
-    out_dir: Path, title: str, y_true: np.ndarray, proba: np.ndarray, threshold: float,
+    out_dir: Path,
+    title: str,
+    y_true: np.ndarray,
+    proba: np.ndarray,
+    threshold: float,
     importance: dict[str, float],
 ) -> dict[str, Path]:
     """Write the five evaluation plots as PNG files; return name -> path."""

@@ -42,9 +42,7 @@ def preprocessor(numeric: list[str], categorical: list[str], scale: bool) -> Col
     )
 
 
-def build_candidate(
-    candidate: CandidateConfig, numeric: list[str], categorical: list[str], seed: int
-) -> BaseEstimator:
+def build_candidate(candidate: CandidateConfig, numeric: list[str], categorical: list[str], seed: int) -> BaseEstimator:
     """A fresh, unfitted estimator for one candidate of the config."""
     params = dict(candidate.params)
     try:
@@ -59,10 +57,12 @@ def build_candidate(
         estimator = estimator_class(**params)
     except (TypeError, ValueError) as exc:
         raise TrainingInputError(f"candidate '{candidate.name}': bad hyperparameters: {exc}") from None
-    return Pipeline([
-        ("preprocess", preprocessor(numeric, categorical, candidate.type in NEEDS_SCALING)),
-        ("model", estimator),
-    ])
+    return Pipeline(
+        [
+            ("preprocess", preprocessor(numeric, categorical, candidate.type in NEEDS_SCALING)),
+            ("model", estimator),
+        ]
+    )
 
 
 def check_params(estimator: BaseEstimator, name: str) -> None:

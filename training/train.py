@@ -30,12 +30,17 @@ from sklearn.metrics import average_precision_score, roc_auc_score
 from sklearn.model_selection import StratifiedKFold
 
 from training import data as data_mod
-from training.config import TrainingConfig, load_config
+from training.config import CandidateConfig, TrainingConfig, load_config
 from training.errors import QualityGateError, TrainingInputError
 from training.evaluate import choose_threshold, feature_importance, holdout_metrics, save_plots
 from training.export import export_bundle
 from training.models import (
-    build_candidate, check_params, estimator_params, fresh_copy, predict_positive, serving_requirements,
+    build_candidate,
+    check_params,
+    estimator_params,
+    fresh_copy,
+    predict_positive,
+    serving_requirements,
 )
 from training.registry import current_champion, register_champion, setup_tracking
 
@@ -92,24 +97,41 @@ def cross_validate(
 def log_model(estimator: BaseEstimator, x_sample: pd.DataFrame) -> str:
     signature = infer_signature(x_sample, predict_positive(estimator, x_sample))
     if isinstance(estimator, CatBoostClassifier):
-        info = mlflow.catboost.log_model(estimator, name="model", signature=signature, input_example=x_sample,
-                                         pip_requirements=serving_requirements("catboost"))
+        info = mlflow.catboost.log_model(
+            estimator,
+            name="model",
+            signature=signature,
+            input_example=x_sample,
+            pip_requirements=serving_requirements("catboost"),
+        )
     else:
         # skops (MLflow's safe default) needs the types of our own freshly fitted model allow-listed.
         trusted = skops.io.get_untrusted_types(data=skops.io.dumps(estimator))
-        info = mlflow.sklearn.log_model(estimator, name="model", signature=signature, input_example=x_sample,
-                                        skops_trusted_types=trusted, pip_requirements=serving_requirements("sklearn"))
+        info = mlflow.sklearn.log_model(
+            estimator,
+            name="model",
+            signature=signature,
+            input_example=x_sample,
+            skops_trusted_types=trusted,
+            pip_requirements=serving_requirements("sklearn"),
+        )
     return info.model_uri
 
 
 def train_candidate(
-    index: int, cfg: TrainingConfig, candidate, estimator: BaseEstimator, splits, plot_root: Path
+    index: int,
+    cfg: TrainingConfig,
+    candidate: CandidateConfig,
+    estimator: BaseEstimator,
+    splits: tuple[pd.DataFrame, pd.DataFrame, pd.Series, pd.Series],
+    plot_root: Path,
+    tags: dict[str, str],
 ) -> CandidateResult:
     x_train, x_test, y_train, y_test = splits
     label = f"[{index}/{len(cfg.candidates)}] {candidate.name}"
     started = time.perf_counter()
     with mlflow.start_run(run_name=candidate.name, nested=True) as run:
-        mlflow.set_tag("algorithm", candidate.type)
+        mlflow.set_tags({**tags, "algorithm": candidate.type})
         params = estimator_params(estimator)
         mlflow.log_params({k: str(v)[:500] for k, v in params.items()})
         oof, roc, pr = cross_validate(estimator, x_train, y_train, cfg.split.cv_folds, cfg.split.seed, label)
@@ -125,29 +147,58 @@ def train_candidate(
         }
         mlflow.log_metrics(metrics)
         importance = feature_importance(fitted, x_test, y_test, cfg.permutation_repeats, cfg.split.seed)
-        plots = save_plots(plot_root / candidate.name, candidate.name, y_test.to_numpy(), test_proba,
-                           threshold, importance)
+        plots = save_plots(
+            plot_root / candidate.name, candidate.name, y_test.to_numpy(), test_proba, threshold, importance
+        )
         mlflow.log_artifacts(str(plot_root / candidate.name), artifact_path="plots")
         mlflow.log_dict(importance, "feature_importance.json")
         model_uri = log_model(fitted, x_train.head(5))
         seconds = time.perf_counter() - started
-        log(f"  {label}: cv_roc_auc={metrics['cv_roc_auc_mean']:.3f}±{metrics['cv_roc_auc_std']:.3f} "
-            f"test_roc_auc={metrics['test_roc_auc']:.3f} ({seconds:.1f}s)")
-        return CandidateResult(candidate.name, candidate.type, run.info.run_id, model_uri, metrics,
-                               threshold, importance, plots, test_proba, seconds, params)
+        log(
+            f"  {label}: cv_roc_auc={metrics['cv_roc_auc_mean']:.3f}±{metrics['cv_roc_auc_std']:.3f} "
+            f"test_roc_auc={metrics['test_roc_auc']:.3f} ({seconds:.1f}s)"
+        )
+        return CandidateResult(
+            candidate.name,
+            candidate.type,
+            run.info.run_id,
+            model_uri,
+            metrics,
+            threshold,
+            importance,
+            plots,
+            test_proba,
+            seconds,
+            params,
+        )
 
 
 def comparison_table(results: list[CandidateResult], champion: str) -> pd.DataFrame:
     rows = []
     for result in results:
-        rows.append({"candidate": result.name, "champion": result.name == champion,
-                     **{k: round(v, 4) for k, v in result.metrics.items()}, "seconds": round(result.seconds, 1)})
+        rows.append(
+            {
+                "candidate": result.name,
+                "champion": result.name == champion,
+                **{k: round(v, 4) for k, v in result.metrics.items()},
+                "seconds": round(result.seconds, 1),
+            }
+        )
     return pd.DataFrame(rows)
 
 
 def print_table(table: pd.DataFrame) -> None:
-    columns = ["cv_roc_auc_mean", "cv_roc_auc_std", "test_roc_auc", "test_pr_auc", "test_accuracy",
-               "test_f1", "test_brier", "threshold", "seconds"]
+    columns = [
+        "cv_roc_auc_mean",
+        "cv_roc_auc_std",
+        "test_roc_auc",
+        "test_pr_auc",
+        "test_accuracy",
+        "test_f1",
+        "test_brier",
+        "threshold",
+        "seconds",
+    ]
     header = f"   {'candidate':<22}" + "".join(f"{c.replace('_mean', ''):>16}" for c in columns)
     log(header)
     for _, row in table.iterrows():
@@ -173,13 +224,20 @@ def check_gate(cfg: TrainingConfig, champion: CandidateResult, client: MlflowCli
 
 
 def build_metadata(
-    cfg: TrainingConfig, dataset: data_mod.Dataset, champion: CandidateResult, version: str,
-    x_train: pd.DataFrame, y_train: pd.Series, table: pd.DataFrame, commit: str,
+    cfg: TrainingConfig,
+    dataset: data_mod.Dataset,
+    champion: CandidateResult,
+    version: str,
+    x_train: pd.DataFrame,
+    y_train: pd.Series,
+    table: pd.DataFrame,
+    commit: str,
 ) -> dict[str, Any]:
     schema = data_mod.infer_schema(dataset)
     threshold = champion.threshold
-    score_counts = np.bincount(np.searchsorted(SCORE_BINS, champion.test_proba, side="right"),
-                               minlength=len(SCORE_BINS) + 1)
+    score_counts = np.bincount(
+        np.searchsorted(SCORE_BINS, champion.test_proba, side="right"), minlength=len(SCORE_BINS) + 1
+    )
     return {
         "name": cfg.registered_model_name,
         "version": str(version),
@@ -211,8 +269,11 @@ def build_metadata(
         "feature_importance": champion.importance,
         "reference": {
             "features": data_mod.reference_distributions(x_train, dataset.numeric, cfg.reference_bins),
-            "score": {"kind": "numeric", "edges": SCORE_BINS,
-                      "shares": [float(c) / len(champion.test_proba) for c in score_counts]},
+            "score": {
+                "kind": "numeric",
+                "edges": SCORE_BINS,
+                "shares": [float(c) / len(champion.test_proba) for c in score_counts],
+            },
             "rows": int(len(x_train)),
         },
         "candidates": table.to_dict(orient="records"),
@@ -228,9 +289,11 @@ def run(cfg: TrainingConfig, force: bool = False) -> Path:
         check_params(estimator, candidate.name)
     splits = data_mod.split(dataset, cfg.split)
     x_train, x_test, y_train, y_test = splits
-    log(f"data: {cfg.data.path} rows={len(dataset.target)} features={dataset.features.shape[1]} "
+    log(
+        f"data: {cfg.data.path} rows={len(dataset.target)} features={dataset.features.shape[1]} "
         f"({len(dataset.numeric)} numeric, {len(dataset.categorical)} categorical) "
-        f"positive rate={dataset.target.mean():.3f} dropped={cfg.data.drop_features or 'none'}")
+        f"positive rate={dataset.target.mean():.3f} dropped={cfg.data.drop_features or 'none'}"
+    )
     log(f"split: train={len(y_train)} test={len(y_test)}; {cfg.split.cv_folds}-fold CV; seed={cfg.split.seed}")
 
     setup_tracking(cfg.tracking_uri, cfg.experiment_name)
@@ -239,20 +302,29 @@ def run(cfg: TrainingConfig, force: bool = False) -> Path:
     log(f"mlflow: {cfg.tracking_uri} experiment '{cfg.experiment_name}'")
     run_name = f"training-{datetime.now(timezone.utc):%Y%m%d-%H%M%S}"
     with mlflow.start_run(run_name=run_name) as parent, tempfile.TemporaryDirectory() as plot_dir:
-        tags = {"dataset_sha256": dataset.sha256, "dataset_rows": str(len(dataset.target)),
-                "git_commit": commit, "dropped_features": ",".join(cfg.data.drop_features) or "none"}
+        tags = {
+            "dataset_sha256": dataset.sha256,
+            "dataset_rows": str(len(dataset.target)),
+            "git_commit": commit,
+            "dropped_features": ",".join(cfg.data.drop_features) or "none",
+        }
         mlflow.set_tags(tags)
-        mlflow.log_params({"data_path": str(cfg.data.path), "target": cfg.data.target,
-                           "positive_label": cfg.data.positive_label, "test_size": cfg.split.test_size,
-                           "cv_folds": cfg.split.cv_folds, "seed": cfg.split.seed,
-                           "selection_metric": cfg.selection_metric,
-                           "drop_features": ",".join(cfg.data.drop_features) or "none",
-                           "candidates": ",".join(c.name for c in cfg.candidates)})
+        mlflow.log_params(
+            {
+                "data_path": str(cfg.data.path),
+                "target": cfg.data.target,
+                "positive_label": cfg.data.positive_label,
+                "test_size": cfg.split.test_size,
+                "cv_folds": cfg.split.cv_folds,
+                "seed": cfg.split.seed,
+                "selection_metric": cfg.selection_metric,
+                "drop_features": ",".join(cfg.data.drop_features) or "none",
+                "candidates": ",".join(c.name for c in cfg.candidates),
+            }
+        )
         results = []
         for index, (candidate, estimator) in enumerate(zip(cfg.candidates, estimators), start=1):
-            with mlflow.start_run(run_name=candidate.name, nested=True):
-                mlflow.set_tags(tags)
-            results.append(train_candidate(index, cfg, candidate, estimator, splits, Path(plot_dir)))
+            results.append(train_candidate(index, cfg, candidate, estimator, splits, Path(plot_dir), tags))
         champion = max(results, key=lambda r: r.metrics[cfg.selection_metric])
         table = comparison_table(results, champion.name)
         mlflow.log_table(table, "comparison.json")
@@ -273,8 +345,10 @@ def run(cfg: TrainingConfig, force: bool = False) -> Path:
         metadata = build_metadata(cfg, dataset, champion, version, x_train, y_train, table, commit)
         bundle = export_bundle(cfg.export_dir, cfg.registered_model_name, version, metadata, champion.plots)
         mlflow.set_tag("bundle", str(bundle))
-    log(f"\nchampion: {champion.name} ({cfg.selection_metric}={champion.metrics[cfg.selection_metric]:.4f}, "
-        f"test_roc_auc={champion.metrics['test_roc_auc']:.4f}, threshold={champion.threshold:.3f})")
+    log(
+        f"\nchampion: {champion.name} ({cfg.selection_metric}={champion.metrics[cfg.selection_metric]:.4f}, "
+        f"test_roc_auc={champion.metrics['test_roc_auc']:.4f}, threshold={champion.threshold:.3f})"
+    )
     log(f"registered: {cfg.registered_model_name} v{version} (alias champion); parent run {parent.info.run_id}")
     log(f"bundle: {bundle}")
     log(f"done in {time.perf_counter() - started:.1f}s")
@@ -293,8 +367,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except QualityGateError as exc:
-        print(f"quality gate refused the champion: {exc}\nnothing was registered or exported "
-              "(use --force to override)", file=sys.stderr)
+        print(
+            f"quality gate refused the champion: {exc}\nnothing was registered or exported "
+            "(use --force to override)",
+            file=sys.stderr,
+        )
         return 1
     return 0
 
