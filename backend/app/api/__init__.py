@@ -1,0 +1,1 @@
+"""HTTP layer: routes, middleware, error handlers and the OpenAPI document."""

@@ -1,0 +1,85 @@
+"""The OpenAPI document, with the request schema generated from the loaded bundle.
+
+Rebuilt when the served model changes; before a model is loaded the request bodies are
+documented as free-form objects (every scoring route answers 503 then anyway).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+from starlette.routing import BaseRoute
+
+from app.core.config import Settings
+from app.core.state import ModelState
+
+APPLICANT_REF = {"$ref": "#/components/schemas/Applicant"}
+
+
+def _applicant_schema(state: ModelState) -> dict[str, Any]:
+    if state.service is None:
+        return {"type": "object", "description": f"no model loaded yet ({state.reason})"}
+    return state.service.parser.json_schema()
+
+
+def _example(state: ModelState) -> dict[str, Any] | None:
+    return dict(state.service.metadata.example) if state.service is not None else None
+
+
+def build_openapi(
+    app: FastAPI, state: ModelState, settings: Settings, extra_routes: Sequence[BaseRoute]
+) -> dict[str, Any]:
+    """The app's routes plus `extra_routes` (documentation twins of plain Starlette routes)."""
+    document = get_openapi(
+        title=app.title,
+        version=app.version,
+        description=app.description,
+        routes=[*extra_routes, *app.routes],
+        tags=app.openapi_tags,
+    )
+    document.setdefault("components", {}).setdefault("schemas", {})["Applicant"] = _applicant_schema(state)
+    example = _example(state)
+    single: dict[str, Any] = {"schema": APPLICANT_REF}
+    array: dict[str, Any] = {
+        "schema": {"type": "array", "items": APPLICANT_REF, "minItems": 1, "maxItems": settings.MAX_BATCH_ROWS}
+    }
+    if example is not None:
+        single["example"] = example
+        array["example"] = [example]
+    document["paths"]["/predict"]["post"]["requestBody"] = {
+        "required": True,
+        "content": {"application/json": single},
+    }
+    document["paths"]["/predict/batch"]["post"]["requestBody"] = {
+        "required": True,
+        "content": {
+            "application/json": array,
+            "text/csv": {
+                "schema": {"type": "string", "description": "a header row with every feature, then one row each"}
+            },
+        },
+    }
+    if state.service is not None:
+        for parameter in document["paths"]["/model/plots/{name}"]["get"]["parameters"]:
+            if parameter["name"] == "name":
+                parameter["schema"]["enum"] = sorted(state.service.metadata.plots)
+    return document
+
+
+def install_openapi(
+    app: FastAPI, state: ModelState, settings: Settings, extra_routes: Sequence[BaseRoute] = ()
+) -> None:
+    """Replace app.openapi with a builder cached per served model version."""
+    cache: dict[str, dict[str, Any]] = {}
+
+    def openapi() -> dict[str, Any]:
+        key = f"{state.status}:{state.version}"
+        if key not in cache:
+            cache.clear()
+            cache[key] = build_openapi(app, state, settings, extra_routes)
+        return cache[key]
+
+    app.openapi = openapi  # type: ignore[method-assign]

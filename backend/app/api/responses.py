@@ -1,0 +1,27 @@
+"""JSON answers serialized once with the standard library (no jsonable_encoder on the hot path)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from starlette.responses import Response
+
+from app.schemas.errors import ErrorResponse
+
+
+def json_response(payload: Any, status_code: int = 200) -> Response:
+    return Response(json.dumps(payload).encode(), status_code=status_code, media_type="application/json")
+
+
+def error_docs(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI entries for the error answers a route can give."""
+    descriptions = {
+        400: "malformed body (invalid JSON, empty body, unreadable or ragged CSV)",
+        404: "not found",
+        413: "body larger than MAX_BODY_BYTES, or more rows than MAX_BATCH_ROWS",
+        415: "unsupported content type",
+        422: "invalid data: every offending field (and row) is listed",
+        503: "no model loaded (still loading, missing or broken bundle); detail says why",
+    }
+    return {code: {"model": ErrorResponse, "description": descriptions[code]} for code in codes}

@@ -1,0 +1,1 @@
+"""Settings, bundle loading, scoring, explanations and metrics: everything below the HTTP layer."""

@@ -1,0 +1,40 @@
+"""Model wrappers with one interface: probabilities for rows, signed contributions for one row."""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from app.core.bundle import Bundle, BundleError
+from app.core.mlmodel import load_model
+
+
+class Predictor(Protocol):
+    """What the scoring service needs from a model."""
+
+    explanation_method: str
+
+    def probabilities(self, applicants: list[dict[str, Any]]) -> list[float]:
+        """P(default) per validated applicant, in order."""
+
+    def contributions(self, applicant: dict[str, Any]) -> dict[str, float]:
+        """Signed contribution of each feature to this applicant's score (positive: towards default)."""
+
+
+def build_predictor(bundle: Bundle) -> Predictor:
+    """Load the bundle's model and wrap it; BundleError if it does not fit the bundle's schema."""
+    model = load_model(bundle.model_dir, bundle.metadata.flavor)
+    if bundle.metadata.flavor == "catboost":
+        from app.core.predictors.catboost import CatBoostPredictor
+
+        return CatBoostPredictor(model, bundle.metadata)
+    if bundle.metadata.flavor == "sklearn":
+        from app.core.predictors.sklearn import SklearnPredictor
+
+        return SklearnPredictor(model, bundle.metadata)
+    raise BundleError(f"unsupported flavor {bundle.metadata.flavor!r}")
+
+
+def check_binary_classes(classes: Any) -> None:
+    """Column 1 of predict_proba must be the positive class (1 = default)."""
+    if classes is None or [int(c) for c in classes] != [0, 1]:
+        raise BundleError(f"the model's classes are {classes!r}, expected [0, 1]")

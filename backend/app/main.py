@@ -1,0 +1,74 @@
+"""The FastAPI application: `uvicorn app.main:app` from backend/ (settings from the environment)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from app.api.errors import install_error_handlers
+from app.api.middleware import (
+    DeploymentHeadersMiddleware,
+    ForwardedPrefixMiddleware,
+    RequestMetricsMiddleware,
+    UnhandledErrorMiddleware,
+)
+from app.api.openapi import install_openapi
+from app.api.routes import health, metrics, model, plain_routes, predict
+from app.core.config import Settings, get_settings
+from app.core.metrics import Metrics
+from app.core.state import ModelState, start_loader
+
+API_VERSION = "1.0.0"
+DESCRIPTION = (
+    "Default-risk scoring of loan applicants. The request schema is generated from the served "
+    "model's bundle. Errors: `{detail, errors: [{row, field, message}]}`."
+)
+TELEMETRY_OFF = {"tracing": False, "metrics": False, "logs": False, "operation_spans": False}
+
+
+def configure_logging(level: str) -> None:
+    if not logging.getLogger().handlers:
+        logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("app").setLevel(level)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """A new app (own model state and metrics registry); the bundle loads in the background at start-up."""
+    settings = settings or get_settings()
+    configure_logging(settings.LOG_LEVEL)
+    state = ModelState(settings.DEPLOY_COLOR)
+    metrics_registry = Metrics(state)
+    state.listeners.append(metrics_registry.observe_predictions)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.loader = start_loader(state, settings)
+        yield
+
+    app = FastAPI(
+        title="Credit default scoring API",
+        version=API_VERSION,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        redoc_url=None,
+        telemetry=TELEMETRY_OFF,
+    )
+    app.state.settings = settings
+    app.state.model = state
+    app.state.metrics = metrics_registry
+    app.router.routes[:0] = plain_routes(predict.router)  # matched first, without FastAPI's per-request cost
+    for router in (health.router, model.router, metrics.router):
+        app.include_router(router)
+    install_error_handlers(app)
+    app.add_middleware(UnhandledErrorMiddleware)
+    app.add_middleware(DeploymentHeadersMiddleware, state=state)
+    app.add_middleware(RequestMetricsMiddleware, metrics=metrics_registry)
+    app.add_middleware(ForwardedPrefixMiddleware)
+    install_openapi(app, state, settings, extra_routes=predict.router.routes)
+    return app
+
+
+app = create_app()

@@ -1,0 +1,36 @@
+"""Model metadata and the feature schema, for clients."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+
+class ModelInfo(BaseModel):
+    name: str
+    version: str
+    algorithm: str
+    run_id: str
+    trained_at: str
+    metrics: dict[str, float | None]
+    threshold: float
+    threshold_strategy: str | None
+    risk_bands: dict[str, float]
+    dropped_features: list[str]
+    dataset: dict[str, Any]
+    feature_importance: dict[str, float]
+    candidates: list[dict[str, Any]]
+    plots: list[str] = Field(description="names for GET /model/plots/{name}")
+    explanation: Literal["shap", "linear", "replacement"] = Field(
+        description="how top_factors are computed: CatBoost SHAP values or linear terms (log-odds), "
+        "or the change in probability when the feature is set to its typical value"
+    )
+    color: str
+
+
+class FeatureSchema(BaseModel):
+    features: list[dict[str, Any]] = Field(description="schema entries as in the bundle's metadata.json")
+    example: dict[str, Any] = Field(description="a real applicant from the training data")
+    target: str
+    positive_label: str

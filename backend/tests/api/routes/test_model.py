@@ -1,0 +1,44 @@
+"""Model metadata, plots and the feature schema."""
+
+import json
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+pytestmark = pytest.mark.slow
+
+
+def test_model_describes_the_served_bundle(catboost_client: TestClient, catboost_bundle: Path) -> None:
+    metadata = json.loads((catboost_bundle / "metadata.json").read_text())
+    body = catboost_client.get("/model").json()
+    for key in ("name", "version", "algorithm", "run_id", "trained_at", "metrics", "threshold", "risk_bands"):
+        assert body[key] == metadata[key], key
+    for key in ("dropped_features", "dataset", "feature_importance", "candidates"):
+        assert body[key] == metadata[key], key
+    assert body["plots"] == sorted(metadata["plots"])
+    assert (body["color"], body["explanation"]) == ("blue", "shap")
+
+
+@pytest.mark.parametrize("client_name, method", [("logreg_client", "linear"), ("forest_client", "replacement")])
+def test_model_says_how_factors_are_computed(request: pytest.FixtureRequest, client_name: str, method: str) -> None:
+    assert request.getfixturevalue(client_name).get("/model").json()["explanation"] == method
+
+
+def test_plots_are_pngs_and_unknown_names_404(catboost_client: TestClient) -> None:
+    for name in catboost_client.get("/model").json()["plots"]:
+        response = catboost_client.get(f"/model/plots/{name}")
+        assert response.status_code == 200 and response.headers["content-type"] == "image/png"
+        assert response.content.startswith(b"\x89PNG")
+    missing = catboost_client.get("/model/plots/..%2Fmetadata.json")
+    assert missing.status_code == 404 and missing.json()["errors"] == []
+
+
+def test_schema_is_the_bundles_feature_schema(catboost_client: TestClient, catboost_bundle: Path) -> None:
+    metadata = json.loads((catboost_bundle / "metadata.json").read_text())
+    assert catboost_client.get("/schema").json() == {
+        "features": metadata["features"],
+        "example": metadata["example"],
+        "target": metadata["dataset"]["target"],
+        "positive_label": metadata["dataset"]["positive_label"],
+    }

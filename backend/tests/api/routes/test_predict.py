@@ -1,0 +1,221 @@
+"""Scoring over HTTP: single and batch, JSON and CSV, every kind of bad input."""
+
+import csv
+import io
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from app.core.bundle import read_bundle
+from app.core.predictors import build_predictor
+
+pytestmark = pytest.mark.slow
+
+
+def to_csv(rows: list[dict[str, Any]], columns: list[str] | None = None) -> str:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=columns or list(rows[0]), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    "client_name, bundle_name",
+    [("catboost_client", "catboost_bundle"), ("logreg_client", "logreg_bundle"), ("forest_client", "forest_bundle")],
+)
+def test_single_prediction_is_the_models_own(
+    request: pytest.FixtureRequest, client_name: str, bundle_name: str, applicants: list[dict[str, Any]]
+) -> None:
+    client: TestClient = request.getfixturevalue(client_name)
+    bundle = read_bundle(request.getfixturevalue(bundle_name))
+    predictor = build_predictor(bundle)
+    for applicant in applicants[:3]:
+        body = client.post("/predict", json=applicant).json()
+        (expected,) = predictor.probabilities([applicant])
+        assert body["probability_default"] == pytest.approx(expected, abs=1e-12)
+        assert body["label"] == int(body["probability_default"] >= bundle.metadata.threshold)
+        assert body["threshold"] == bundle.metadata.threshold
+        assert body["risk_band"] in {"low", "medium", "high"}
+        assert (body["model_version"], body["color"]) == (bundle.metadata.version, "blue")
+        factors = body["top_factors"]
+        assert len(factors) == 5
+        assert [abs(f["contribution"]) for f in factors] == sorted(
+            (abs(f["contribution"]) for f in factors), reverse=True
+        )
+        assert all(f["value"] == applicant[f["feature"]] for f in factors)
+
+
+def test_explain_false_skips_the_factors(catboost_client: TestClient, example: dict) -> None:
+    with_factors = catboost_client.post("/predict", json=example).json()
+    without = catboost_client.post("/predict?explain=false", json=example).json()
+    assert without["top_factors"] is None
+    assert without["probability_default"] == with_factors["probability_default"]
+    refused = catboost_client.post("/predict?explain=perhaps", json=example)
+    assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == "explain"
+
+
+@pytest.mark.parametrize(
+    "change, field, status",
+    [
+        (lambda a: a.pop("purpose"), "purpose", 422),
+        (lambda a: a.update(favourite_colour="red"), "favourite_colour", 422),
+        (lambda a: a.update(age_in_years="forty"), "age_in_years", 422),
+        (lambda a: a.update(age_in_years=40.5), "age_in_years", 422),
+        (lambda a: a.update(purpose="yacht"), "purpose", 422),
+        (lambda a: a.update(credit_amount=10**9), "credit_amount", 422),
+        (lambda a: a.update(duration_in_month=-3), "duration_in_month", 422),
+        (lambda a: a.update(housing=None), "housing", 422),
+    ],
+)
+def test_bad_fields_are_named(
+    catboost_client: TestClient, example: dict, change: Callable, field: str, status: int
+) -> None:
+    applicant = dict(example)
+    change(applicant)
+    response = catboost_client.post("/predict", json=applicant)
+    assert response.status_code == status
+    body = response.json()
+    assert body["detail"].startswith("invalid applicant data")
+    assert [(e["row"], e["field"]) for e in body["errors"]] == [(None, field)]
+
+
+@pytest.mark.parametrize("token", ["NaN", "Infinity", "-Infinity", "1e999"])
+def test_non_finite_numbers_are_refused(catboost_client: TestClient, example: dict, token: str) -> None:
+    body = json.dumps({**example, "credit_amount": 1}).replace('"credit_amount": 1', f'"credit_amount": {token}')
+    response = catboost_client.post("/predict", content=body, headers={"content-type": "application/json"})
+    assert response.status_code == 422 and response.json()["errors"][0]["field"] == "credit_amount"
+
+
+@pytest.mark.parametrize(
+    "body, content_type, status, detail",
+    [
+        (b"{not json", "application/json", 400, "malformed JSON"),
+        (b"", "application/json", 400, "empty request body"),
+        (b"   ", "application/json", 400, "empty request body"),
+        (b"[]", "application/json", 422, "the body must be a JSON object"),
+        (b"a,b\n1,2\n", "text/csv", 415, "unsupported content type 'text/csv'"),
+        (b"x=1", "application/x-www-form-urlencoded", 415, "unsupported content type"),
+        (b"<a/>", "application/xml", 415, "unsupported content type"),
+    ],
+)
+def test_unreadable_bodies_are_4xx(
+    catboost_client: TestClient, body: bytes, content_type: str, status: int, detail: str
+) -> None:
+    response = catboost_client.post("/predict", content=body, headers={"content-type": content_type})
+    assert response.status_code == status
+    assert response.json()["detail"].startswith(detail)
+
+
+def test_oversized_bodies_are_413_before_and_while_reading(
+    serve: Callable, catboost_bundle: Path, example: dict
+) -> None:
+    with serve(catboost_bundle, MAX_BODY_BYTES=2048) as client:
+        big = json.dumps([example] * 5).encode()
+        declared = client.post("/predict/batch", content=big, headers={"content-type": "application/json"})
+        assert declared.status_code == 413 and "2048" in declared.json()["detail"]
+        streamed = client.post(
+            "/predict/batch", content=iter([big[:1000], big[1000:]]), headers={"content-type": "application/json"}
+        )
+        assert streamed.status_code == 413
+        assert client.post("/predict", json=example).status_code == 200
+
+
+def test_batch_json_equals_single_calls(catboost_client: TestClient, applicants: list[dict[str, Any]]) -> None:
+    rows = applicants[:25]
+    body = catboost_client.post("/predict/batch", json=rows).json()
+    assert body["count"] == 25 and body["color"] == "blue"
+    assert [p["row"] for p in body["predictions"]] == list(range(25))
+    for applicant, prediction in zip(rows, body["predictions"]):
+        single = catboost_client.post("/predict?explain=false", json=applicant).json()
+        assert prediction["probability_default"] == single["probability_default"]
+        assert (prediction["label"], prediction["risk_band"]) == (single["label"], single["risk_band"])
+
+
+def test_batch_csv_in_json_out_equals_json_in(catboost_client: TestClient, applicants: list[dict[str, Any]]) -> None:
+    rows = applicants[:25]
+    columns = list(reversed(list(rows[0])))  # any column order
+    from_csv = catboost_client.post(
+        "/predict/batch", content=to_csv(rows, columns), headers={"content-type": "text/csv"}
+    ).json()
+    from_json = catboost_client.post("/predict/batch", json=rows).json()
+    assert from_csv == from_json
+
+
+def test_batch_csv_answer_has_input_columns_then_results(
+    catboost_client: TestClient, applicants: list[dict[str, Any]]
+) -> None:
+    rows = applicants[:10]
+    response = catboost_client.post(
+        "/predict/batch", content=to_csv(rows), headers={"content-type": "text/csv", "accept": "text/csv"}
+    )
+    assert response.status_code == 200 and response.headers["content-type"].startswith("text/csv")
+    answer = list(csv.DictReader(io.StringIO(response.text)))
+    assert list(answer[0]) == [*rows[0], "probability_default", "label", "risk_band"]
+    expected = catboost_client.post("/predict/batch", json=rows).json()["predictions"]
+    for given, got, want in zip(rows, answer, expected):
+        assert got["purpose"] == given["purpose"] and int(got["age_in_years"]) == given["age_in_years"]
+        assert float(got["probability_default"]) == want["probability_default"]
+        assert (int(got["label"]), got["risk_band"]) == (want["label"], want["risk_band"])
+    json_in_csv_out = catboost_client.post("/predict/batch", json=rows, headers={"accept": "text/csv"})
+    assert (
+        json_in_csv_out.text.splitlines()[1:] == response.text.splitlines()[1:]
+        or list(csv.DictReader(io.StringIO(json_in_csv_out.text)))[0]["probability_default"]
+        == answer[0]["probability_default"]
+    )
+
+
+def test_batch_errors_name_row_and_field(catboost_client: TestClient, applicants: list[dict[str, Any]]) -> None:
+    rows = [applicants[0], {**applicants[1], "purpose": "yacht"}, {**applicants[2], "age_in_years": "old"}]
+    body = catboost_client.post("/predict/batch", json=rows).json()
+    assert [(e["row"], e["field"]) for e in body["errors"]] == [(1, "purpose"), (2, "age_in_years")]
+    bad_csv = to_csv(rows)
+    csv_body = catboost_client.post("/predict/batch", content=bad_csv, headers={"content-type": "text/csv"}).json()
+    assert [(e["row"], e["field"]) for e in csv_body["errors"]] == [(1, "purpose"), (2, "age_in_years")]
+
+
+def test_csv_structure_problems(catboost_client: TestClient, applicants: list[dict[str, Any]]) -> None:
+    text = to_csv(applicants[:3])
+    header, *lines = text.splitlines()
+    wrong_header = "\n".join([header.replace("purpose", "purpos"), *lines])
+    response = catboost_client.post("/predict/batch", content=wrong_header, headers={"content-type": "text/csv"})
+    assert response.status_code == 422
+    assert {(e["field"], e["message"]) for e in response.json()["errors"]} == {
+        ("purpos", "unknown column"),
+        ("purpose", "column missing from the header"),
+    }
+    ragged = "\n".join([header, lines[0], lines[1] + ",extra", lines[2].rsplit(",", 1)[0]])
+    response = catboost_client.post("/predict/batch", content=ragged, headers={"content-type": "text/csv"})
+    assert response.status_code == 400 and [e["row"] for e in response.json()["errors"]] == [1, 2]
+    header_only = catboost_client.post("/predict/batch", content=header, headers={"content-type": "text/csv"})
+    assert header_only.status_code == 422
+
+
+def test_too_many_rows_is_413(serve: Callable, catboost_bundle: Path, applicants: list[dict[str, Any]]) -> None:
+    with serve(catboost_bundle, MAX_BATCH_ROWS=5) as client:
+        assert client.post("/predict/batch", json=applicants[:5]).status_code == 200
+        assert client.post("/predict/batch", json=applicants[:6]).status_code == 413
+        csv_response = client.post(
+            "/predict/batch", content=to_csv(applicants[:6]), headers={"content-type": "text/csv"}
+        )
+        assert csv_response.status_code == 413 and "MAX_BATCH_ROWS=5" in csv_response.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    "body, content_type, status",
+    [
+        (b"[{", "application/json", 400),
+        (b"{}", "application/json", 422),
+        (b"[]", "application/json", 422),
+        (b"", "text/csv", 400),
+        (b"\xff\xfe", "text/csv", 400),
+        (b"x", "application/pdf", 415),
+    ],
+)
+def test_unreadable_batches_are_4xx(catboost_client: TestClient, body: bytes, content_type: str, status: int) -> None:
+    response = catboost_client.post("/predict/batch", content=body, headers={"content-type": content_type})
+    assert response.status_code == status and set(response.json()) == {"detail", "errors"}

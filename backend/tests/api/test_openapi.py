@@ -1,0 +1,88 @@
+"""The OpenAPI document carries the bundle's schema; schemathesis finds no server error in it."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from app.core.config import Settings
+from app.main import create_app
+
+SCHEMATHESIS_CONFIG = """
+[checks]
+negative_data_rejection.expected-statuses = [400, 404, 405, 413, 415, 422]
+
+# A CSV body is a string in JSON Schema: its header and rows cannot be described there, so
+# "any string" is not expected to be accepted. Every other check still runs on this operation.
+[[operations]]
+include-path = "/predict/batch"
+checks.positive_data_acceptance.enabled = false
+"""
+
+
+def test_before_loading_the_request_bodies_are_free_form() -> None:
+    document = TestClient(create_app(Settings(MODEL_DIR=Path("unused")))).get("/openapi.json").json()
+    assert document["components"]["schemas"]["Applicant"]["type"] == "object"
+    assert "no model loaded" in document["components"]["schemas"]["Applicant"]["description"]
+
+
+@pytest.mark.slow
+def test_the_request_schema_is_generated_from_the_bundle(catboost_client: TestClient, catboost_bundle: Path) -> None:
+    metadata = json.loads((catboost_bundle / "metadata.json").read_text())
+    document = catboost_client.get("/openapi.json").json()
+    applicant = document["components"]["schemas"]["Applicant"]
+    assert applicant["additionalProperties"] is False
+    assert applicant["required"] == metadata["feature_order"]
+    for feature in metadata["features"]:
+        prop = applicant["properties"][feature["name"]]
+        if feature["type"] == "categorical":
+            assert prop["enum"] == feature["categories"]
+        else:
+            assert prop["type"] == ("integer" if feature["dtype"] == "integer" else "number")
+            assert (prop["minimum"], prop["maximum"]) == (feature["lower_bound"], feature["upper_bound"])
+    single = document["paths"]["/predict"]["post"]
+    assert single["requestBody"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Applicant"}
+    assert single["requestBody"]["content"]["application/json"]["example"] == metadata["example"]
+    assert [p["name"] for p in single["parameters"]] == ["explain"]
+    batch = document["paths"]["/predict/batch"]["post"]["requestBody"]["content"]
+    assert set(batch) == {"application/json", "text/csv"} and batch["application/json"]["schema"]["maxItems"] == 10_000
+    plot_names = document["paths"]["/model/plots/{name}"]["get"]["parameters"][0]["schema"]["enum"]
+    assert plot_names == sorted(metadata["plots"])
+    assert {"200", "400", "413", "415", "422", "503"} <= set(single["responses"])
+
+
+@pytest.mark.slow
+def test_schemathesis_finds_no_server_error(live_catboost, tmp_path: Path) -> None:
+    """Every check of schemathesis (server errors, status codes, response schemas, accepting valid
+    and refusing invalid data) over every operation, against a real uvicorn process."""
+    config = tmp_path / "schemathesis.toml"
+    config.write_text(SCHEMATHESIS_CONFIG)
+    command = [
+        str(Path(sys.executable).parent / "schemathesis"),
+        "--config-file",
+        str(config),
+        "run",
+        f"{live_catboost.url}/openapi.json",
+        "--max-examples",
+        "40",
+        "--seed",
+        "42",
+        "--generation-database",
+        "none",
+        "--no-color",
+        "--output-truncate",
+        "true",
+    ]
+    completed = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=600)
+    summary = completed.stdout[-6000:]
+    assert completed.returncode == 0, summary
+    assert "Tested: 8" in summary and "No issues found" in summary
+    assert live_catboost.process.poll() is None
+
+
+def test_docs_page_is_served() -> None:
+    client = TestClient(create_app(Settings(MODEL_DIR=Path("unused"))))
+    assert "swagger-ui" in client.get("/docs").text

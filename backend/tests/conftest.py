@@ -1,0 +1,245 @@
+"""Backend fixtures: apps over the real bundles of the root conftest, and a small synthetic schema."""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pandas as pd
+import pytest
+from fastapi.testclient import TestClient
+
+from app.core.bundle import BundleMetadata
+from app.core.config import Settings
+from app.main import create_app
+
+LOAD_TIMEOUT_S = 60
+
+
+@contextmanager
+def serving(bundle: Path | None, **settings: Any) -> Iterator[TestClient]:
+    """A TestClient over a fresh app whose bundle finished loading (or failing)."""
+    app = create_app(Settings(MODEL_DIR=bundle or Path("/nonexistent/bundle"), **settings))
+    with TestClient(app) as client:
+        app.state.loader.join(LOAD_TIMEOUT_S)
+        yield client
+
+
+@pytest.fixture(scope="session")
+def catboost_client(catboost_bundle: Path) -> Iterator[TestClient]:
+    with serving(catboost_bundle) as client:
+        yield client
+
+
+@pytest.fixture(scope="session")
+def logreg_client(logreg_bundle: Path) -> Iterator[TestClient]:
+    with serving(logreg_bundle) as client:
+        yield client
+
+
+@pytest.fixture(scope="session")
+def forest_client(forest_bundle: Path) -> Iterator[TestClient]:
+    with serving(forest_bundle) as client:
+        yield client
+
+
+def read_metadata(bundle: Path) -> dict[str, Any]:
+    return json.loads((bundle / "metadata.json").read_text())
+
+
+@pytest.fixture(scope="session")
+def example(catboost_bundle: Path) -> dict[str, Any]:
+    """The catboost bundle's example applicant (all three test bundles share the dataset)."""
+    return read_metadata(catboost_bundle)["example"]
+
+
+@pytest.fixture
+def bundle_copy(tmp_path: Path) -> Callable[[Path, Callable[[dict], None] | None], Path]:
+    """copy(bundle, edit) -> a private copy of a bundle, its metadata.json changed by `edit`."""
+
+    def copy_bundle(bundle: Path, edit: Callable[[dict], None] | None = None) -> Path:
+        target = tmp_path / f"copy-{len(list(tmp_path.iterdir()))}"
+        shutil.copytree(bundle, target)
+        if edit is not None:
+            metadata = read_metadata(target)
+            edit(metadata)
+            (target / "metadata.json").write_text(json.dumps(metadata))
+        return target
+
+    return copy_bundle
+
+
+SMALL_SCHEMA: dict[str, Any] = {
+    "name": "toy",
+    "version": "7",
+    "run_id": "r",
+    "algorithm": "catboost",
+    "flavor": "catboost",
+    "model_path": "model",
+    "trained_at": "2026-01-01T00:00:00+00:00",
+    "dataset": {"target": "y", "positive_label": "bad"},
+    "dropped_features": [],
+    "metrics": {"test_roc_auc": 0.8},
+    "threshold": 0.3,
+    "risk_bands": {"medium": 0.15, "high": 0.3},
+    "features": [
+        {"name": "kind", "type": "categorical", "categories": ["a", "b"], "nullable": False, "example": "a"},
+        {"name": "note", "type": "categorical", "categories": ["__missing__", "x"], "nullable": True, "example": "x"},
+        {
+            "name": "count",
+            "type": "numeric",
+            "dtype": "integer",
+            "min": 1,
+            "max": 9,
+            "lower_bound": 0,
+            "upper_bound": 18,
+            "nullable": False,
+            "example": 3,
+        },
+        {
+            "name": "rate",
+            "type": "numeric",
+            "dtype": "float",
+            "min": 0.5,
+            "max": 2.5,
+            "lower_bound": 0,
+            "upper_bound": 5,
+            "nullable": True,
+            "example": 1.5,
+        },
+    ],
+    "feature_order": ["kind", "note", "count", "rate"],
+    "example": {"kind": "b", "note": "x", "count": 4, "rate": 2.0},
+    "bundle_schema_version": 1,
+}
+
+
+@pytest.fixture
+def small_metadata() -> BundleMetadata:
+    """Four features: a plain and a nullable categorical, an integer and a nullable float."""
+    return BundleMetadata.model_validate(copy.deepcopy(SMALL_SCHEMA))
+
+
+@pytest.fixture
+def small_schema() -> dict[str, Any]:
+    """A fresh copy of the small schema's metadata.json content."""
+    return copy.deepcopy(SMALL_SCHEMA)
+
+
+@pytest.fixture
+def write_bundle(tmp_path: Path) -> Callable[[dict[str, Any]], Path]:
+    """write(metadata) -> a bundle dir with that metadata.json and an empty model/ dir."""
+
+    def write(metadata: dict[str, Any]) -> Path:
+        directory = tmp_path / f"bundle-{len(list(tmp_path.iterdir()))}"
+        (directory / "model").mkdir(parents=True)
+        (directory / "metadata.json").write_text(json.dumps(metadata))
+        return directory
+
+    return write
+
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="session")
+def training_rows() -> pd.DataFrame:
+    """200 applicants typed exactly as at training time (float64 numbers, object strings)."""
+    from training.config import DataConfig
+    from training.data import load_dataset
+
+    config = DataConfig(path=ROOT / "data" / "german_credit.csv", target="creditability", positive_label="bad")
+    return load_dataset(config).features.head(200)
+
+
+@pytest.fixture(scope="session")
+def applicants(training_rows: pd.DataFrame, catboost_bundle: Path) -> list[dict[str, Any]]:
+    """The same 200 applicants, JSON-ready (integer features as int); every test bundle accepts them."""
+    metadata = read_metadata(catboost_bundle)
+    integers = {f["name"] for f in metadata["features"] if f.get("dtype") == "integer"}
+    return [
+        {name: int(value) if name in integers else value for name, value in row.items()}
+        for row in training_rows[metadata["feature_order"]].to_dict("records")
+    ]
+
+
+BACKEND = Path(__file__).resolve().parents[1]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class LiveServer:
+    """A real `uvicorn app.main:app` process."""
+
+    process: subprocess.Popen
+    url: str
+    log: Path
+
+    def wait_for(self, path: str, status: int, timeout_s: float = 60.0) -> httpx.Response:
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            assert self.process.poll() is None, f"uvicorn exited:\n{self.log.read_text()}"
+            try:
+                response = httpx.get(self.url + path, timeout=2)
+                if response.status_code == status:
+                    return response
+            except httpx.TransportError:
+                pass
+            time.sleep(0.05)
+        raise AssertionError(f"{path} never answered {status}:\n{self.log.read_text()}")
+
+
+@contextmanager
+def live_server(tmp_path: Path, **env: str) -> Iterator[LiveServer]:
+    """Start uvicorn on a free port with the given settings; stop it (SIGTERM) afterwards."""
+    port = free_port()
+    log = tmp_path / f"uvicorn-{port}.log"
+    command = [sys.executable, "-m", "uvicorn", "app.main:app", "--host", "127.0.0.1", "--port", str(port)]
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [*command, "--no-access-log"], cwd=BACKEND, env={**os.environ, **env}, stdout=out, stderr=subprocess.STDOUT
+        )
+    server = LiveServer(process, f"http://127.0.0.1:{port}", log)
+    try:
+        server.wait_for("/health", 200)
+        yield server
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+@pytest.fixture(scope="session")
+def live_catboost(catboost_bundle: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """One real uvicorn process serving the catboost bundle, shared by the live tests."""
+    with live_server(tmp_path_factory.mktemp("live"), MODEL_DIR=str(catboost_bundle), DEPLOY_COLOR="green") as server:
+        server.wait_for("/ready", 200)
+        yield server
+
+
+@pytest.fixture
+def serve() -> Callable[..., Any]:
+    """serve(bundle, **settings) -> a context manager giving a TestClient over a fresh, loaded app."""
+    return serving
+
+
+@pytest.fixture
+def start_live_server(tmp_path: Path) -> Callable[..., Any]:
+    """start_live_server(**env) -> a context manager giving a LiveServer."""
+    return lambda **env: live_server(tmp_path, **env)

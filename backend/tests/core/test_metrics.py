@@ -1,0 +1,47 @@
+"""Prometheus metrics: one registry per app, route templates, labels, model info."""
+
+from app.core.metrics import Metrics
+from app.core.scoring import Prediction, PredictionEvent
+from app.core.state import ModelState
+
+
+def scrape(metrics: Metrics) -> str:
+    return metrics.render().decode()
+
+
+def test_each_instance_has_its_own_registry() -> None:
+    first, second = Metrics(ModelState("blue")), Metrics(ModelState("green"))
+    first.observe_request("/predict", "POST", 200, 0.002)
+    assert 'http_requests_total{method="POST",route="/predict",status="200"} 1.0' in scrape(first)
+    assert "http_requests_total{" not in scrape(second)
+
+
+def test_requests_latency_and_errors() -> None:
+    metrics = Metrics(ModelState("blue"))
+    for status in (200, 200, 422):
+        metrics.observe_request("/predict", "POST", status, 0.003)
+    text = scrape(metrics)
+    assert 'http_requests_total{method="POST",route="/predict",status="200"} 2.0' in text
+    assert 'http_request_duration_seconds_bucket{le="0.005",method="POST",route="/predict",status="200"} 2.0' in text
+    assert 'http_errors_total{route="/predict",status="422"} 1.0' in text
+    assert 'http_errors_total{route="/predict",status="200"}' not in text
+    assert "_created" not in text
+
+
+def test_predictions_by_label_and_batch_sizes() -> None:
+    metrics = Metrics(ModelState("blue"))
+    batch = [Prediction(0.9, 1, "high"), Prediction(0.1, 0, "low"), Prediction(0.8, 1, "high")]
+    metrics.observe_predictions(PredictionEvent("batch", "3", [{}] * 3, batch))
+    metrics.observe_predictions(PredictionEvent("single", "3", [{}], batch[1:2]))
+    text = scrape(metrics)
+    assert 'predictions_total{label="1",source="batch"} 2.0' in text
+    assert 'predictions_total{label="0",source="batch"} 1.0' in text
+    assert 'predictions_total{label="0",source="single"} 1.0' in text
+    assert "prediction_batch_rows_count 1.0" in text and "prediction_batch_rows_sum 3.0" in text
+
+
+def test_model_info_follows_the_state() -> None:
+    state = ModelState("green")
+    metrics = Metrics(state)
+    assert 'model_info{algorithm="none",color="green",name="none",version="none"} 1.0' in scrape(metrics)
+    assert "model_ready 0.0" in scrape(metrics)
