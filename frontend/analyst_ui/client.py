@@ -1,0 +1,195 @@
+"""The backend's HTTP API over `requests`: timeouts on every call, failures as friendly exceptions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import requests
+
+from analyst_ui.settings import Settings
+
+CONNECT_TIMEOUT = 3.0
+UNAVAILABLE_STATUSES = (502, 503, 504)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing the backend refused: the row (from 0) and the field it is about, if any."""
+
+    row: int | None
+    field: str | None
+    message: str
+
+
+@dataclass(eq=False)
+class BackendError(Exception):
+    """A call that did not give an answer; `message` is written for an analyst, not a developer."""
+
+    message: str
+    status_code: int | None = None
+    problems: list[Problem] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        super().__init__(self.message)
+
+
+class BackendUnreachable(BackendError):
+    """No connection (down, restarting, wrong BACKEND_URL) or a proxy saying the same (502/504)."""
+
+
+class BackendTimeout(BackendError):
+    """Connected, but no answer in time."""
+
+
+class BackendNotReady(BackendError):
+    """Running, but no model is loaded (503)."""
+
+
+class BackendRejected(BackendError):
+    """The request was refused (4xx): `problems` names the rows and fields."""
+
+
+class BackendFailed(BackendError):
+    """A server error (5xx) or an answer the UI cannot read."""
+
+
+@dataclass(frozen=True)
+class BackendStatus:
+    """What the sidebar shows: is the service up, is a model ready, which color and version answer."""
+
+    url: str
+    reachable: bool
+    ready: bool
+    color: str | None
+    model_version: str | None
+    message: str
+
+
+@dataclass(frozen=True)
+class ScoredCsv:
+    """A scored batch: the backend's CSV (input columns + results) and who scored it."""
+
+    content: bytes
+    model_version: str | None
+    color: str | None
+
+
+class BackendClient:
+    """One method per endpoint the UI uses."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.base_url = settings.backend_url
+
+    def status(self) -> BackendStatus:
+        """GET /health then /ready; never raises."""
+        try:
+            health = self._call("GET", "/health", self.settings.status_timeout)
+        except BackendError as exc:
+            return BackendStatus(self.base_url, False, False, None, None, exc.message)
+        color = _json_or_empty(health).get("color") or health.headers.get("X-Deployment-Color")
+        try:
+            ready = self._call("GET", "/ready", self.settings.status_timeout).json()
+        except BackendError as exc:
+            return BackendStatus(self.base_url, True, False, color, None, exc.message)
+        except ValueError:
+            return BackendStatus(
+                self.base_url, True, False, color, None, "The scoring service gave an unreadable answer."
+            )
+        version = ready.get("model_version")
+        return BackendStatus(self.base_url, True, True, ready.get("color", color), version, f"Model v{version} ready.")
+
+    def schema(self) -> dict[str, Any]:
+        """GET /schema: features (type, categories or bounds, example), example applicant, target."""
+        return self._json("GET", "/schema", self.settings.timeout)
+
+    def model_card(self) -> dict[str, Any]:
+        """GET /model: the served model's metadata."""
+        return self._json("GET", "/model", self.settings.timeout)
+
+    def plot(self, name: str) -> bytes:
+        """GET /model/plots/{name}: a PNG."""
+        return self._call("GET", f"/model/plots/{name}", self.settings.timeout).content
+
+    def predict(self, applicant: dict[str, Any]) -> dict[str, Any]:
+        """POST /predict: probability, label, risk band and top factors of one applicant."""
+        return self._json("POST", "/predict", self.settings.timeout, json=applicant)
+
+    def predict_csv(self, csv_bytes: bytes) -> ScoredCsv:
+        """POST /predict/batch with a CSV body, asking for the scored CSV back."""
+        response = self._call(
+            "POST",
+            "/predict/batch",
+            self.settings.batch_timeout,
+            data=csv_bytes,
+            headers={"Content-Type": "text/csv", "Accept": "text/csv"},
+        )
+        return ScoredCsv(
+            response.content, response.headers.get("X-Model-Version"), response.headers.get("X-Deployment-Color")
+        )
+
+    def _json(self, method: str, path: str, timeout: float, **kwargs: Any) -> dict[str, Any]:
+        response = self._call(method, path, timeout, **kwargs)
+        try:
+            body = response.json()
+        except ValueError:
+            raise BackendFailed(f"The scoring service gave an unreadable answer to {path}.") from None
+        if not isinstance(body, dict):
+            raise BackendFailed(f"The scoring service gave an unexpected answer to {path}.")
+        return body
+
+    def _call(self, method: str, path: str, timeout: float, **kwargs: Any) -> requests.Response:
+        url = f"{self.base_url}{path}"
+        try:
+            response = requests.request(method, url, timeout=(min(CONNECT_TIMEOUT, timeout), timeout), **kwargs)
+        except requests.Timeout:
+            raise BackendTimeout(
+                f"The scoring service at {self.base_url} did not answer within {timeout:g} s. "
+                "It may be overloaded; please try again in a moment."
+            ) from None
+        except requests.RequestException:
+            raise BackendUnreachable(
+                f"The scoring service at {self.base_url} is not reachable. "
+                "It may be down or restarting; please try again in a moment."
+            ) from None
+        if response.status_code >= 400:
+            raise _error_of(response, self.base_url)
+        return response
+
+
+def _json_or_empty(response: requests.Response) -> dict[str, Any]:
+    try:
+        body = response.json()
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
+def _problems(body: dict[str, Any]) -> list[Problem]:
+    problems = []
+    for error in body.get("errors") or []:
+        if isinstance(error, dict):
+            problems.append(Problem(error.get("row"), error.get("field"), str(error.get("message", ""))))
+    return problems
+
+
+def _error_of(response: requests.Response, base_url: str) -> BackendError:
+    """The exception for a 4xx/5xx answer, with the backend's own explanation when it gave one."""
+    body = _json_or_empty(response)
+    code = response.status_code
+    reason = str(body.get("detail") or body.get("reason") or "").strip()
+    if code == 503 and reason:
+        return BackendNotReady(f"The scoring service has no model ready: {reason}.", code)
+    if code in UNAVAILABLE_STATUSES:
+        return BackendUnreachable(
+            f"The scoring service at {base_url} is unavailable (HTTP {code}). "
+            "It may be restarting; please try again in a moment.",
+            code,
+        )
+    if code < 500:
+        return BackendRejected(
+            reason or f"The scoring service refused the request (HTTP {code}).", code, _problems(body)
+        )
+    suffix = f": {reason}" if reason else ""
+    return BackendFailed(f"The scoring service failed (HTTP {code}){suffix}. Please try again or tell the team.", code)

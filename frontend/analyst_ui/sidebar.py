@@ -1,0 +1,26 @@
+"""The sidebar of every page: is the scoring service up, which deployment color and model version answer."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from analyst_ui.client import BackendStatus
+
+DEPLOYMENT_BADGE_COLORS = ("blue", "green")
+
+
+def render_sidebar(status: BackendStatus) -> None:
+    with st.sidebar:
+        st.subheader("Scoring service")
+        with st.container(horizontal=True):
+            if status.ready:
+                st.badge("Ready", icon=":material/check_circle:", color="green")
+            elif status.reachable:
+                st.badge("Up, no model ready", icon=":material/hourglass_top:", color="orange")
+            else:
+                st.badge("Unreachable", icon=":material/cloud_off:", color="red")
+            if status.color:
+                badge_color = status.color if status.color in DEPLOYMENT_BADGE_COLORS else "gray"
+                st.badge(f"{status.color} deployment", icon=":material/dns:", color=badge_color)
+        st.metric("Model version", status.model_version or "—")
+        st.caption(f"Backend: `{status.url}`")

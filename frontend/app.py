@@ -1,0 +1,28 @@
+"""Analyst UI entry point: `streamlit run frontend/app.py` (BACKEND_URL says where the scoring service is)."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from analyst_ui.client import BackendClient
+from analyst_ui.context import remember_status
+from analyst_ui.navigation import navigation
+from analyst_ui.settings import Settings, SettingsError
+from analyst_ui.sidebar import render_sidebar
+
+st.set_page_config(
+    page_title="Credit risk · analyst",
+    page_icon=":material/credit_score:",
+    layout="wide",
+    initial_sidebar_state="expanded",
+)
+page = navigation()
+try:
+    settings = Settings.from_env()
+except SettingsError as exc:
+    st.error(f"The UI is misconfigured: {exc}.", icon=":material/settings:")
+    st.stop()
+status = BackendClient(settings).status()
+remember_status(status)
+render_sidebar(status)
+page.run()

@@ -1,0 +1,123 @@
+"""Headless Chromium driven over the Chrome DevTools protocol (the `websockets` client Streamlit ships with)."""
+
+from __future__ import annotations
+
+import base64
+import itertools
+import json
+import shutil
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import requests
+from websockets.sync.client import connect
+
+CHROMIUM = "/usr/bin/chromium"
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--no-first-run",
+    "--hide-scrollbars",
+    "--remote-debugging-port=0",
+]
+
+
+class Chromium:
+    """One headless browser with one tab: navigate, evaluate JavaScript, wait for a condition, screenshot."""
+
+    def __init__(self, width: int = 1440, height: int = 1000) -> None:
+        self.profile = Path(tempfile.mkdtemp(prefix="chromium-profile-"))
+        self.process = subprocess.Popen(
+            [CHROMIUM, *FLAGS, f"--user-data-dir={self.profile}", f"--window-size={width},{height}", "about:blank"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        self.ids = itertools.count(1)
+        try:
+            self.socket = connect(self._page_websocket_url(), max_size=64 * 1024 * 1024, open_timeout=20)
+        except BaseException:
+            self._stop_process()
+            raise
+
+    def _page_websocket_url(self, seconds: float = 30) -> str:
+        """Chromium writes its DevTools port into the profile; the tab's socket is listed at /json/list."""
+        port_file = self.profile / "DevToolsActivePort"
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"chromium exited with {self.process.returncode}")
+            if port_file.exists() and port_file.read_text().strip():
+                port = port_file.read_text().split()[0]
+                try:
+                    targets = requests.get(f"http://127.0.0.1:{port}/json/list", timeout=2).json()
+                except requests.RequestException:
+                    targets = []
+                pages = [t for t in targets if t.get("type") == "page"]
+                if pages:
+                    return pages[0]["webSocketDebuggerUrl"]
+            time.sleep(0.2)
+        raise RuntimeError(f"chromium DevTools did not come up within {seconds}s")
+
+    def call(self, method: str, **params: Any) -> dict[str, Any]:
+        """Send one DevTools command and return its result (events in between are skipped)."""
+        message_id = next(self.ids)
+        self.socket.send(json.dumps({"id": message_id, "method": method, "params": params}))
+        while True:
+            message = json.loads(self.socket.recv(timeout=60))
+            if message.get("id") == message_id:
+                if "error" in message:
+                    raise RuntimeError(f"{method}: {message['error']}")
+                return message.get("result", {})
+
+    def open(self, url: str) -> None:
+        self.call("Page.enable")
+        self.call("Page.navigate", url=url)
+
+    def evaluate(self, expression: str) -> Any:
+        result = self.call("Runtime.evaluate", expression=expression, returnByValue=True, awaitPromise=True)
+        return result.get("result", {}).get("value")
+
+    def wait_for(self, expression: str, seconds: float = 60) -> Any:
+        """Evaluate until the JavaScript expression is truthy; its last value on timeout is in the error."""
+        deadline = time.monotonic() + seconds
+        value = None
+        while time.monotonic() < deadline:
+            value = self.evaluate(expression)
+            if value:
+                return value
+            time.sleep(0.25)
+        raise TimeoutError(f"{expression!r} still {value!r} after {seconds}s")
+
+    def screenshot(self, path: Path, settle_seconds: float = 1.5) -> Path:
+        """A PNG of the whole app: the viewport grows to the height of Streamlit's scrolling main area."""
+        width, height = self.evaluate(
+            "[window.innerWidth, Math.max(window.innerHeight, "
+            "...[...document.querySelectorAll('[data-testid=stMain], [data-testid=stSidebarContent]')]"
+            ".map(e => e.scrollHeight))]"
+        )
+        self.call("Emulation.setDeviceMetricsOverride", width=width, height=height, deviceScaleFactor=1, mobile=False)
+        time.sleep(settle_seconds)  # let the layout and the charts redraw at the new size
+        shot = self.call("Page.captureScreenshot", format="png")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(base64.b64decode(shot["data"]))
+        return path
+
+    def close(self) -> None:
+        try:
+            self.socket.close()
+        finally:
+            self._stop_process()
+
+    def _stop_process(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=5)
+        shutil.rmtree(self.profile, ignore_errors=True)

@@ -1,0 +1,104 @@
+"""Frontend test fixtures: real backend processes (uvicorn on a real bundle) and tiny misbehaving servers."""
+
+from __future__ import annotations
+
+import socket
+import sys
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from frontend.tests.processes import APP_SCRIPT, FRONTEND, Backend, free_port
+
+# analyst_ui is imported as the app imports it. Appended, not prepended: backend/ (package `app`) must stay
+# ahead of frontend/ (script app.py) on the path.
+if str(FRONTEND) not in sys.path:
+    sys.path.append(str(FRONTEND))
+
+
+@pytest.fixture(scope="session")
+def backend(catboost_bundle: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Backend]:
+    """One real backend for the session (serving the catboost bundle, deployment color green)."""
+    server = Backend(catboost_bundle, tmp_path_factory.mktemp("backend-logs"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def own_backend(catboost_bundle: Path, tmp_path: Path) -> Iterator[Backend]:
+    """A real backend this test may stop."""
+    server = Backend(catboost_bundle, tmp_path)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def closed_url() -> str:
+    """A port nothing listens on (a stopped backend)."""
+    return f"http://127.0.0.1:{free_port()}"
+
+
+@pytest.fixture
+def stalled_url() -> Iterator[str]:
+    """A socket that accepts connections and never answers (a hung backend)."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(16)
+    yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+    listener.close()
+
+
+class _FixedAnswer(BaseHTTPRequestHandler):
+    status = 500
+    content_type = "application/json"
+    body = b"{}"
+
+    def _answer(self) -> None:
+        self.send_response(self.status)
+        self.send_header("Content-Type", self.content_type)
+        self.send_header("Content-Length", str(len(self.body)))
+        self.end_headers()
+        self.wfile.write(self.body)
+
+    do_GET = do_POST = _answer
+
+    def log_message(self, *args: object) -> None:
+        """Quiet."""
+
+
+@pytest.fixture
+def answering_server() -> Iterator:
+    """Start an HTTP server that gives every request the same answer: serve(status, content_type, body) -> URL."""
+    servers: list[ThreadingHTTPServer] = []
+
+    def serve(status: int, content_type: str, body: bytes) -> str:
+        handler = type("Answer", (_FixedAnswer,), {"status": status, "content_type": content_type, "body": body})
+        server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+        return f"http://127.0.0.1:{server.server_address[1]}"
+
+    yield serve
+    for server in servers:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture
+def open_app(monkeypatch: pytest.MonkeyPatch):
+    """Run frontend/app.py in AppTest against `url`, optionally on another page: open_app(url, "views/batch.py")."""
+
+    def open_page(url: str, page: str | None = None, **environ: str) -> AppTest:
+        monkeypatch.setenv("BACKEND_URL", url)
+        for name, value in environ.items():
+            monkeypatch.setenv(name, value)
+        app = AppTest.from_file(str(APP_SCRIPT), default_timeout=60).run()
+        if page is not None:
+            app.switch_page(page).run()
+        return app
+
+    return open_page

@@ -1,0 +1,53 @@
+"""Batch helpers: the template, reading the scored CSV, the summary and the problems table."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pandas as pd
+
+from analyst_ui.batch import problems_table, read_scored_csv, summarize, template_csv
+from analyst_ui.client import Problem
+
+FEATURES = [
+    {"name": "purpose", "type": "categorical", "categories": ["car", "radio, tv"]},
+    {"name": "duration", "type": "numeric", "dtype": "integer"},
+    {"name": "telephone", "type": "categorical", "categories": ["none", "yes"], "nullable": True},
+]
+
+
+def test_template_has_every_feature_in_order_and_the_example_quoted_where_needed() -> None:
+    content = template_csv(FEATURES, {"duration": 12, "purpose": "radio, tv", "telephone": None})
+    rows = list(csv.reader(io.StringIO(content.decode())))
+    assert rows == [["purpose", "duration", "telephone"], ["radio, tv", "12", ""]]
+
+
+def test_scored_csv_keeps_text_as_text() -> None:
+    table = read_scored_csv(
+        b"purpose,telephone,probability_default,label,risk_band\ncar,none,0.7,1,high\ncar,,0.1,0,low\n"
+    )
+    assert table["telephone"].tolist()[0] == "none"
+    assert pd.isna(table["telephone"].tolist()[1])
+    assert table["label"].tolist() == [1, 0]
+
+
+def test_summary_counts_rows_above_the_threshold_and_per_band() -> None:
+    table = pd.DataFrame(
+        {
+            "probability_default": [0.9, 0.5, 0.2, 0.05],
+            "label": [1, 1, 0, 0],
+            "risk_band": ["high", "high", "medium", "low"],
+        }
+    )
+    summary = summarize(table)
+    assert (summary.count, summary.above_threshold, summary.share_above_threshold) == (4, 2, 0.5)
+    assert summary.mean_probability == 0.4125
+    assert summary.band_counts == {"low": 1, "medium": 1, "high": 2}
+
+
+def test_problems_table_keeps_header_problems_without_a_row() -> None:
+    table = problems_table([Problem(None, "age", "unknown column"), Problem(3, "duration", "not a number")])
+    assert list(table.columns) == ["row", "column", "problem"]
+    assert pd.isna(table["row"][0]) and table["row"][1] == 3
+    assert table["column"].tolist() == ["age", "duration"]

@@ -1,0 +1,53 @@
+"""Figures and model-card tables built from backend answers."""
+
+from __future__ import annotations
+
+import pytest
+
+from analyst_ui import charts
+from analyst_ui.applicant_form import label_of
+from analyst_ui.model_card import METRIC_NAMES, metrics_table, ordered_plots, sorted_candidates
+
+BANDS = {"medium": 0.15, "high": 0.3}
+
+
+def test_bands_cover_the_probability_axis_without_gaps() -> None:
+    assert charts.band_ranges(BANDS) == {"low": (0.0, 0.15), "medium": (0.15, 0.3), "high": (0.3, 1.0)}
+
+
+def test_gauge_shows_percent_with_the_threshold_marked() -> None:
+    gauge = charts.probability_gauge(0.42, 0.3, BANDS).data[0]
+    assert gauge.value == pytest.approx(42.0)
+    assert gauge.gauge.threshold.value == pytest.approx(30.0)
+    assert [step.range for step in gauge.gauge.steps] == [(0, 15), (15, 30), (30, 100)]
+
+
+def test_factor_bars_are_red_towards_default_and_green_away_largest_on_top() -> None:
+    factors = [
+        {"feature": "checking", "value": "< 0", "contribution": 0.9},
+        {"feature": "purpose", "value": "car", "contribution": -0.4},
+    ]
+    bars = charts.factors_chart(factors).data[0]
+    assert list(bars.x) == [-0.4, 0.9]  # plotly draws the last bar at the top
+    assert list(bars.marker.color) == [charts.AWAY_FROM_DEFAULT, charts.TOWARDS_DEFAULT]
+
+
+def test_metrics_table_uses_readable_names_and_keeps_unknown_metrics() -> None:
+    table = metrics_table({"test_roc_auc": 0.8, "custom_metric": 1.0, "cv_roc_auc_mean": 0.79})
+    assert table["metric"].tolist() == [METRIC_NAMES["cv_roc_auc_mean"], METRIC_NAMES["test_roc_auc"], "custom_metric"]
+    assert table["value"].tolist() == [0.79, 0.8, 1.0]
+
+
+def test_curves_come_first_then_unknown_plots() -> None:
+    assert ordered_plots(["zeta", "feature_importance", "roc_curve"]) == ["roc_curve", "feature_importance", "zeta"]
+
+
+def test_candidates_best_first() -> None:
+    ranked = sorted_candidates(
+        [{"candidate": "tree", "cv_roc_auc_mean": 0.7}, {"candidate": "cb", "cv_roc_auc_mean": 0.8}]
+    )
+    assert [c["candidate"] for c in ranked] == ["cb", "tree"]
+
+
+def test_labels_are_readable() -> None:
+    assert label_of("duration_in_month") == "Duration in month"

@@ -1,0 +1,95 @@
+"""The scoring page in AppTest against a real backend process serving a real bundle."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import requests
+
+from analyst_ui.applicant_form import field_key, label_of
+from analyst_ui.score_result import probability_text
+
+pytestmark = pytest.mark.slow
+
+
+def backend_schema(url: str) -> dict:
+    return requests.get(f"{url}/schema", timeout=10).json()
+
+
+def click(app, label: str) -> None:
+    next(button for button in app.button if button.label == label).click()
+    app.run()
+
+
+def gauge_value(app) -> float:
+    gauge = next(chart for chart in app.get("plotly_chart") if chart.proto.id.endswith("score_gauge"))
+    return json.loads(gauge.proto.spec)["data"][0]["value"]
+
+
+def test_every_schema_field_renders_with_its_widget(backend, open_app) -> None:
+    app = open_app(backend.url)
+    schema = backend_schema(backend.url)
+    assert not app.exception
+    categorical = [f for f in schema["features"] if f["type"] == "categorical"]
+    numeric = [f for f in schema["features"] if f["type"] == "numeric"]
+    assert len(app.selectbox) == len(categorical) and len(app.number_input) == len(numeric)
+    for feature in categorical:
+        box = app.selectbox(key=field_key(feature["name"]))
+        assert box.label == label_of(feature["name"])
+        assert box.options == feature["categories"]
+        assert box.value == schema["example"][feature["name"]]
+    for feature in numeric:
+        number = app.number_input(key=field_key(feature["name"]))
+        assert number.label == label_of(feature["name"])
+        assert (number.min, number.max) == (feature["lower_bound"], feature["upper_bound"])
+        assert number.value == schema["example"][feature["name"]]
+        if feature["dtype"] == "integer":
+            assert number.step == 1 and isinstance(number.value, int)
+
+
+def test_submitting_shows_the_backends_score_and_keeps_the_inputs(backend, open_app) -> None:
+    app = open_app(backend.url)
+    schema = backend_schema(backend.url)
+    purpose = next(f for f in schema["features"] if f["name"] == "purpose")["categories"][0]
+    app.number_input(key=field_key("duration_in_month")).set_value(48)
+    app.selectbox(key=field_key("purpose")).set_value(purpose)
+    click(app, "Score applicant")
+
+    applicant = {**schema["example"], "duration_in_month": 48, "purpose": purpose}
+    expected = requests.post(f"{backend.url}/predict", json=applicant, timeout=10).json()
+    assert not app.exception and not app.error
+    assert app.session_state["score.result"] == expected
+    metrics = {metric.label: metric.value for metric in app.main.metric}
+    assert metrics["Probability"] == probability_text(expected["probability_default"])
+    assert metrics["Risk band"] == expected["risk_band"]
+    assert gauge_value(app) == pytest.approx(expected["probability_default"] * 100)
+    assert any(f"model **v{expected['model_version']}**" in c.value and "**green**" in c.value for c in app.caption)
+    assert any(chart.proto.id.endswith("score_factors") for chart in app.get("plotly_chart"))
+
+    click(app, "Score applicant")  # re-submitting keeps what was entered
+    assert app.number_input(key=field_key("duration_in_month")).value == 48
+    assert app.session_state["score.result"] == expected
+
+    app.switch_page("views/batch.py").run()
+    app.switch_page("views/score.py").run()  # and so does a round trip through another page
+    assert app.number_input(key=field_key("duration_in_month")).value == 48
+    assert app.selectbox(key=field_key("purpose")).value == purpose
+
+
+def test_reset_brings_back_the_example(backend, open_app) -> None:
+    app = open_app(backend.url)
+    example = backend_schema(backend.url)["example"]
+    app.number_input(key=field_key("credit_amount")).set_value(example["credit_amount"] + 1000)
+    click(app, "Score applicant")
+    click(app, "Reset to the example applicant")
+    assert app.number_input(key=field_key("credit_amount")).value == example["credit_amount"]
+
+
+def test_sidebar_shows_health_color_and_version(backend, open_app) -> None:
+    app = open_app(backend.url)
+    version = requests.get(f"{backend.url}/ready", timeout=10).json()["model_version"]
+    sidebar = [m.value for m in app.sidebar.markdown]
+    assert any("Ready" in text for text in sidebar)
+    assert any("green deployment" in text for text in sidebar)
+    assert [m.value for m in app.sidebar.metric] == [version]

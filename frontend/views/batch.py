@@ -1,0 +1,90 @@
+"""Batch scoring: upload a CSV of applicants, see problems or scores, download the scored CSV."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from analyst_ui import cache, charts
+from analyst_ui.batch import RESULT_COLUMNS, score_csv, summarize, template_csv
+from analyst_ui.client import BackendError
+from analyst_ui.context import ready_backend, show_backend_error
+
+OUTCOME_KEY = "batch.outcome"
+
+st.title("Batch scoring")
+client, status = ready_backend()
+try:
+    schema = cache.schema(client.settings, status.model_version)
+    card = cache.model_card(client.settings, status.model_version)
+except BackendError as error:
+    show_backend_error(error)
+    st.stop()
+
+st.markdown(
+    "Upload a CSV with a header row naming every feature (any column order). "
+    "Start from the template: it holds one real applicant."
+)
+st.download_button(
+    "Download the template CSV",
+    template_csv(schema["features"], schema["example"]),
+    file_name="applicants_template.csv",
+    mime="text/csv",
+    icon=":material/download:",
+    on_click="ignore",
+)
+upload = st.file_uploader("Applicants CSV", type=["csv"], key="batch.upload")
+if upload is None:
+    st.session_state.pop(OUTCOME_KEY, None)
+    st.stop()
+
+outcome_id = f"{upload.file_id} {status.url} v{status.model_version}"
+if st.session_state.get(OUTCOME_KEY, (None, None))[0] != outcome_id:
+    try:
+        with st.spinner(f"Scoring {upload.name}…"):
+            outcome = score_csv(client, upload.getvalue())
+    except BackendError as error:
+        outcome = error
+    st.session_state[OUTCOME_KEY] = (outcome_id, outcome)
+outcome = st.session_state[OUTCOME_KEY][1]
+if isinstance(outcome, BackendError):
+    st.subheader(f"{upload.name} was not scored")
+    show_backend_error(outcome)
+    st.stop()
+
+summary = summarize(outcome.table)
+threshold = float(card["threshold"])
+st.subheader(f"{upload.name}: {summary.count} applicants scored")
+count_column, above_column, mean_column, band_column = st.columns(4)
+count_column.metric("Applicants", summary.count)
+above_column.metric(
+    "At or above the threshold",
+    f"{summary.share_above_threshold:.1%}",
+    help=f"{summary.above_threshold} applicants with a probability of at least {threshold:.3f}",
+)
+mean_column.metric("Mean probability", f"{summary.mean_probability:.1%}")
+band_column.metric("Low / medium / high", " / ".join(str(summary.band_counts[band]) for band in charts.BAND_ORDER))
+st.plotly_chart(
+    charts.probability_histogram(outcome.table, threshold), key="batch_histogram", config=charts.CHART_CONFIG
+)
+st.dataframe(
+    outcome.table,
+    hide_index=False,
+    column_config={
+        "probability_default": st.column_config.ProgressColumn(
+            "probability of default", min_value=0.0, max_value=1.0, format="percent"
+        ),
+        "label": st.column_config.NumberColumn("label", help="1 = default expected at the threshold"),
+        "risk_band": st.column_config.TextColumn("risk band"),
+    },
+    column_order=[*RESULT_COLUMNS, *(c for c in outcome.table.columns if c not in RESULT_COLUMNS)],
+)
+st.download_button(
+    "Download the scored CSV",
+    outcome.csv,
+    file_name=upload.name.removesuffix(".csv") + "_scored.csv",
+    mime="text/csv",
+    type="primary",
+    icon=":material/download:",
+    on_click="ignore",
+)
+st.caption(f"Scored by model v{outcome.model_version} on the {outcome.color} deployment.")
