@@ -1,0 +1,1 @@
+"""Host-side deployment CLI: compose stacks, health-gated blue/green switching (`python -m deploy.cli`)."""

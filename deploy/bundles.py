@@ -1,0 +1,65 @@
+"""Model bundles on the host (models/<name>/<version>/metadata.json): which exist, which is newest."""
+
+from __future__ import annotations
+
+import stat
+from pathlib import Path
+
+from deploy.errors import UsageError
+
+METADATA_FILE = "metadata.json"
+LATEST_LINK = "latest"
+
+
+def versions(models_dir: Path, name: str) -> list[str]:
+    """Exported versions (directories with a metadata.json), oldest first."""
+    root = models_dir / name
+    if not root.is_dir():
+        return []
+    found = [
+        entry.name
+        for entry in root.iterdir()
+        if not entry.is_symlink() and not entry.name.startswith(".") and (entry / METADATA_FILE).is_file()
+    ]
+    return sorted(found, key=lambda v: (not v.isdigit(), int(v) if v.isdigit() else 0, v))
+
+
+def newest(models_dir: Path, name: str) -> str:
+    """The version `latest` points to (the training pipeline's newest export), else the highest one."""
+    link = models_dir / name / LATEST_LINK
+    if link.is_symlink() and (link / METADATA_FILE).is_file():
+        return link.resolve().name
+    found = versions(models_dir, name)
+    if not found:
+        raise UsageError(f"no model bundle in {models_dir / name}: train one first (make train)")
+    return found[-1]
+
+
+def require(models_dir: Path, name: str, version: str) -> Path:
+    """The bundle directory of `version`, which must exist."""
+    if not version or "/" in version or version.startswith("."):
+        raise UsageError(f"bad model version {version!r}")
+    bundle = models_dir / name / version
+    if not (bundle / METADATA_FILE).is_file():
+        available = ", ".join(versions(models_dir, name)) or "none"
+        raise UsageError(f"model version {version} not found in {models_dir / name} (available: {available})")
+    unreadable = unreadable_by_others(bundle)
+    if unreadable:
+        raise UsageError(
+            f"{unreadable} is not readable by the containers' user (uid 10001, not the owner): "
+            f"run `chmod -R a+rX {models_dir}`"
+        )
+    return bundle
+
+
+def unreadable_by_others(bundle: Path) -> Path | None:
+    """The first path of the bundle (or above it) that a different, non-root user cannot read."""
+    for directory in [*reversed(bundle.parents[:2]), bundle]:
+        if not directory.stat().st_mode & stat.S_IXOTH:
+            return directory
+    for path in sorted(bundle.rglob("*")):
+        mode = path.stat().st_mode
+        needed = stat.S_IROTH | stat.S_IXOTH if stat.S_ISDIR(mode) else stat.S_IROTH
+        if mode & needed != needed:
+            return path
+    return None

@@ -1,0 +1,121 @@
+"""`docker compose` for one project: both compose files, the settings' ports and paths, pinned versions."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+from deploy.errors import DeployError
+from deploy.settings import COLORS, DeploySettings
+
+COMPOSE_FILES = ("docker-compose.yml", "docker-compose.green.yml")
+Runner = Callable[..., subprocess.CompletedProcess]
+
+
+def stack_services(color: str) -> list[str]:
+    return [f"backend-{color}", f"frontend-{color}"]
+
+
+@dataclass(frozen=True)
+class ServiceStatus:
+    service: str
+    state: str  # running, exited, ...
+    health: str  # healthy, unhealthy, starting, or "" without a healthcheck
+
+
+class Compose:
+    """Runs docker compose; `runner` is subprocess.run (injectable for tests)."""
+
+    def __init__(self, settings: DeploySettings, versions: Mapping[str, str], runner: Runner = subprocess.run) -> None:
+        self.settings = settings
+        self.versions = dict(versions)
+        self.runner = runner
+
+    def command(self, *args: str) -> list[str]:
+        files = [part for name in COMPOSE_FILES for part in ("-f", str(self.settings.root / name))]
+        return ["docker", "compose", "-p", self.settings.project, *files, *args]
+
+    def env(self) -> dict[str, str]:
+        """os.environ plus the settings, plus each stack's pinned version (so no command re-creates
+        a stack with another model by accident)."""
+        env = {**os.environ, **self.settings.compose_env()}
+        for color in COLORS:
+            if color in self.versions:
+                env[f"{color.upper()}_MODEL_VERSION"] = self.versions[color]
+        return env
+
+    def run(self, *args: str, capture: bool = False, check: bool = True) -> subprocess.CompletedProcess:
+        try:
+            done = self.runner(
+                self.command(*args),
+                cwd=self.settings.root,
+                env=self.env(),
+                text=True,
+                capture_output=capture,
+            )
+        except FileNotFoundError:
+            raise DeployError("the docker CLI is not installed (see README, Deployment)") from None
+        if check and done.returncode != 0:
+            detail = (done.stderr or done.stdout or "").strip().splitlines()[-3:] if capture else ["see above"]
+            raise DeployError(
+                f"`docker compose {' '.join(args)}` failed ({done.returncode}): {' | '.join(detail)} "
+                "(container logs: `make logs`)"
+            )
+        return done
+
+    def build(self) -> None:
+        self.run("--profile", "train", "build")
+
+    def up(self, services: Sequence[str], wait: bool = True, no_deps: bool = False) -> None:
+        args = ["up", "--detach"]
+        if wait:
+            args += ["--wait", "--wait-timeout", str(int(self.settings.up_timeout))]
+        if no_deps:
+            args.append("--no-deps")
+        self.run(*args, *services)
+
+    def train(self, git_commit: str) -> None:
+        """One training run in the trainer container (against the mlflow service)."""
+        self.run("run", "--rm", "--env", f"GIT_COMMIT={git_commit}", "trainer")
+
+    def stop(self, services: Sequence[str]) -> None:
+        self.run("stop", *services)
+
+    def down(self, volumes: bool = False) -> None:
+        self.run("--profile", "train", "down", "--remove-orphans", *(["--volumes"] if volumes else []))
+
+    def exec(self, service: str, *args: str) -> subprocess.CompletedProcess:
+        """Run a command in a service's container; the result (not checked) with its output."""
+        return self.run("exec", "-T", service, *args, capture=True, check=False)
+
+    def logs(self, services: Sequence[str], follow: bool = True) -> int:
+        args = ["logs", "--tail", "200", *(["--follow"] if follow else []), *services]
+        return self.run(*args, check=False).returncode
+
+    def ps(self) -> dict[str, ServiceStatus]:
+        """Containers of the project (running or not), by service."""
+        done = self.run("ps", "--all", "--format", "json", capture=True)
+        statuses = {}
+        for line in done.stdout.splitlines():
+            line = line.strip()
+            if not line:
+                continue
+            entries = json.loads(line)
+            for entry in entries if isinstance(entries, list) else [entries]:
+                statuses[entry["Service"]] = ServiceStatus(entry["Service"], entry["State"], entry.get("Health", ""))
+        return statuses
+
+    def running(self, services: Sequence[str]) -> bool:
+        statuses = self.ps()
+        return all(s in statuses and statuses[s].state == "running" for s in services)
+
+
+def docker_available(runner: Runner = subprocess.run) -> bool:
+    """The engine answers (`docker info`)."""
+    try:
+        return runner(["docker", "info"], capture_output=True, text=True, timeout=20).returncode == 0
+    except (FileNotFoundError, subprocess.TimeoutExpired):
+        return False

@@ -1,0 +1,117 @@
+"""The images, compose files and nginx configuration keep the properties the stacks rely on
+(non-root, pinned, health-checked, cache-friendly; ports and paths configurable; nginx details)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import yaml
+
+from deploy.settings import ROOT
+
+PYTHON_IMAGES = {
+    "backend": ("backend/Dockerfile", "backend/requirements.txt", "COPY app"),
+    "frontend": ("frontend/Dockerfile", "frontend/requirements.txt", "COPY . ."),
+    "mlflow": ("mlflow/Dockerfile", "mlflow/requirements.txt", None),
+    "trainer": ("training/Dockerfile", "training/requirements.txt", "COPY training ./training"),
+}
+SERVICES = ("backend", "frontend", "mlflow")  # long-running python services
+
+
+def read(path: str) -> str:
+    return (ROOT / path).read_text()
+
+
+def compose() -> dict:
+    base = yaml.safe_load(read("docker-compose.yml"))
+    green = yaml.safe_load(read("docker-compose.green.yml"))
+    base["services"].update(green["services"])
+    return base
+
+
+@pytest.mark.parametrize("image", PYTHON_IMAGES)
+def test_python_images_are_slim_pinned_non_root_and_cache_friendly(image: str) -> None:
+    dockerfile, requirements, code_copy = PYTHON_IMAGES[image]
+    text = read(dockerfile)
+    assert re.findall(r"^FROM (\S+)", text, re.MULTILINE) == ["python:3.11-slim", "python:3.11-slim"]
+    users = re.findall(r"^USER (\S+)", text, re.MULTILINE)
+    assert users and users[-1] not in ("root", "0")
+    assert "--mount=type=cache,target=/root/.cache/pip" in text
+    pins = [line for line in read(requirements).splitlines() if line.strip() and not line.startswith("#")]
+    assert pins and all(re.fullmatch(r"[A-Za-z0-9_.\-\[\]]+==[\w.]+", line) for line in pins), pins
+    if code_copy:
+        assert text.index("pip install -r") < text.index(code_copy)  # dependencies before code
+
+
+@pytest.mark.parametrize("image", SERVICES)
+def test_services_have_a_python_healthcheck(image: str) -> None:
+    assert re.search(r'HEALTHCHECK .*CMD \["python", "-c"', read(PYTHON_IMAGES[image][0]))
+
+
+def test_the_trainer_job_has_no_healthcheck_and_the_proxy_runs_unprivileged() -> None:
+    assert "HEALTHCHECK NONE" in read("training/Dockerfile")
+    nginx = read("nginx/Dockerfile")
+    assert "FROM nginx:1.27-alpine" in nginx and "USER nginx" in nginx and "HEALTHCHECK" in nginx
+
+
+@pytest.mark.parametrize("context", ["backend", "frontend", "mlflow", "nginx", "."])
+def test_every_build_context_has_a_dockerignore(context: str) -> None:
+    assert (ROOT / context / ".dockerignore").is_file()
+
+
+def test_the_root_context_sends_only_training_code_and_data() -> None:
+    lines = [line for line in read(".dockerignore").splitlines() if line and not line.startswith("#")]
+    assert lines[0] == "*"
+    assert {"!training/", "!data/german_credit.csv", "training/tests/"} <= set(lines)
+
+
+def test_compose_healthchecks_dependencies_and_volumes() -> None:
+    services = compose()["services"]
+    assert services["nginx"]["depends_on"] == {
+        "backend-blue": {"condition": "service_healthy"},
+        "frontend-blue": {"condition": "service_healthy"},
+    }
+    assert services["trainer"]["depends_on"]["mlflow"]["condition"] == "service_healthy"
+    assert services["trainer"]["profiles"] == ["train"]
+    for color in ("blue", "green"):
+        assert services[f"backend-{color}"]["depends_on"]["trainer"]["condition"] == "service_completed_successfully"
+        assert services[f"frontend-{color}"]["environment"]["BACKEND_URL"] == f"http://backend-{color}:8000"
+        assert services[f"backend-{color}"]["environment"]["DEPLOY_COLOR"] == color
+        model_dir = services[f"backend-{color}"]["environment"]["MODEL_DIR"]
+        assert model_dir == f"/models/credit-default/${{{color.upper()}_MODEL_VERSION:-latest}}"
+        assert services[f"backend-{color}"]["volumes"] == ["${MODELS_HOST_DIR:-./models}:/models:ro"]
+    assert services["mlflow"]["volumes"] == ["mlflow-db:/mlflow/db", "mlflow-artifacts:/mlflow/artifacts"]
+    assert all("container_name" not in s for s in services.values())  # `-p` gives each copy its own names
+
+
+def test_published_ports_are_configurable_and_mlflow_is_local_only() -> None:
+    services = compose()["services"]
+    assert services["mlflow"]["ports"] == ["127.0.0.1:${MLFLOW_PORT:-5000}:5000"]
+    assert services["nginx"]["ports"] == [
+        "${PUBLIC_BIND:-0.0.0.0}:${PUBLIC_PORT:-8080}:8080",
+        "${PREVIEW_BIND:-127.0.0.1}:${PREVIEW_PORT:-8081}:8081",
+    ]
+    assert [s for s, spec in services.items() if spec.get("ports")] == ["mlflow", "nginx"]
+
+
+def test_nginx_mounts_the_active_upstream_directory_not_a_file() -> None:
+    (mount,) = compose()["services"]["nginx"]["volumes"]
+    source, target, mode = mount.rsplit(":", 2)
+    assert source.endswith("/nginx") and target == "/etc/nginx/active" and mode == "ro"
+    assert "include /etc/nginx/active/*.conf;" in read("nginx/conf.d/stacks.conf")
+
+
+def test_nginx_routes_resolve_at_request_time_and_never_retry_a_post() -> None:
+    main = read("nginx/nginx.conf")
+    routes = read("nginx/snippets/stack-routes.conf")
+    assert re.search(r"resolver 127\.0\.0\.11 ", main)
+    assert "proxy_pass http://backend-$stack:8000;" in routes
+    assert "proxy_pass http://frontend-$stack:8501;" in routes
+    assert "proxy_set_header X-Forwarded-Prefix /api;" in routes
+    next_upstream = re.findall(r"^\s*proxy_next_upstream (.*);", routes, re.MULTILINE)
+    assert next_upstream == ["error timeout"]  # no non_idempotent
+    stream = routes[routes.index("location = /_stcore/stream") :].split("}")[0]
+    assert "proxy_set_header Upgrade $http_upgrade;" in stream
+    assert "proxy_set_header Connection $connection_upgrade;" in stream
+    assert "proxy_read_timeout 12h;" in stream

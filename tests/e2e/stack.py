@@ -1,0 +1,91 @@
+"""The end-to-end stack under test: CLI and compose runners pointed at its project, helpers."""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from deploy.compose import Compose
+from deploy.settings import DeploySettings
+
+ROOT = Path(__file__).resolve().parents[2]
+ENGINE_SCRIPT = ROOT.parent / "shared" / "tools" / "docker-engine.sh"
+FIGURES = ROOT / "test-artifacts" / "e2e" / "figures.json"
+TRAINER_CONFIG = ".e2e-params.yaml"  # in the models directory, which the trainer sees as /models
+
+
+def docker_info_ok() -> bool:
+    try:
+        return subprocess.run(["docker", "info"], capture_output=True, timeout=30).returncode == 0
+    except (FileNotFoundError, subprocess.TimeoutExpired):
+        return False
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def fast_training_config() -> str:
+    """training/params.yaml shrunk (two candidates, 3 folds): real training in seconds, not a minute."""
+    cfg = yaml.safe_load((ROOT / "training" / "params.yaml").read_text())
+    cfg["split"]["cv_folds"] = 3
+    cfg["permutation_repeats"] = 1
+    cfg["candidates"] = [c for c in cfg["candidates"] if c["name"] in ("logistic_regression", "catboost")]
+    for candidate in cfg["candidates"]:
+        if candidate["name"] == "catboost":
+            candidate["params"]["iterations"] = 100
+    return yaml.safe_dump(cfg, sort_keys=False)
+
+
+@dataclass
+class Stack:
+    """The CLI and docker compose, pointed at this test's project."""
+
+    env: dict[str, str]
+    settings: DeploySettings
+    figures: dict[str, object] = field(default_factory=dict)
+
+    def cli(self, *args: str, timeout: float = 900) -> subprocess.CompletedProcess:
+        done = subprocess.run(
+            [sys.executable, "-m", "deploy.cli", *args],
+            cwd=ROOT,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+        print(f"$ deploy.cli {' '.join(args)} -> {done.returncode}\n{done.stdout}{done.stderr}")
+        return done
+
+    def compose(self) -> Compose:
+        versions = json.loads(self.settings.state_file.read_text())["versions"]
+        return Compose(self.settings, versions)
+
+    def active_conf(self) -> str:
+        return (self.settings.nginx_dir / "active.conf").read_text()
+
+    def history(self) -> list[dict]:
+        return json.loads(self.settings.state_file.read_text())["history"]
+
+    def record(self, **figures: object) -> None:
+        self.figures.update(figures)
+        FIGURES.parent.mkdir(parents=True, exist_ok=True)
+        FIGURES.write_text(json.dumps(self.figures, indent=2) + "\n")
+
+
+def image_sizes() -> dict[str, str]:
+    done = subprocess.run(
+        ["docker", "images", "--format", "{{.Repository}} {{.Size}}", "--filter", "reference=credit-risk/*:local"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return dict(line.split(" ", 1) for line in done.stdout.splitlines())

@@ -1,0 +1,206 @@
+"""Blue/green on the real engine: zero dropped requests across switches, refusal of a stack that
+cannot load its model, automatic rollback of a stack that breaks after the reload, and MLflow
+runs/registry surviving down + up. One stack for the module (see conftest.py); each test first
+puts traffic on blue."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from pathlib import Path
+
+import mlflow
+import pytest
+import requests
+from mlflow.tracking import MlflowClient
+
+from deploy.commands import Context
+from deploy.nginx_config import render
+from deploy.probe import HttpChecks
+from deploy.proxy import ComposeNginx
+from deploy.switch import Switch
+from tests.e2e.stack import Stack
+from tests.e2e.traffic import Traffic
+
+pytestmark = [pytest.mark.docker, pytest.mark.slow]
+MIN_REQUESTS = 5000
+SWITCHES = ["green", "blue", "green"]
+
+
+def on_blue(stack: Stack) -> None:
+    done = stack.cli("switch", "blue")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert public_color(stack) == "blue"
+
+
+def public_color(stack: Stack) -> str | None:
+    response = requests.get(f"{stack.settings.public_url}/api/health", timeout=5, headers={"Connection": "close"})
+    assert response.status_code == 200, response.text
+    return response.headers["X-Deployment-Color"]
+
+
+def example_applicant(stack: Stack) -> dict:
+    return requests.get(f"{stack.settings.public_url}/api/schema", timeout=5).json()["example"]
+
+
+def test_nginx_serves_the_ui_its_websocket_and_the_api_docs_of_the_active_stack(stack: Stack) -> None:
+    on_blue(stack)
+    url = stack.settings.public_url
+    assert "<title>Streamlit</title>" in requests.get(f"{url}/", timeout=10).text
+    upgrade = {
+        "Connection": "Upgrade",
+        "Upgrade": "websocket",
+        "Sec-WebSocket-Version": "13",
+        "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==",
+    }
+    with requests.get(f"{url}/_stcore/stream", headers=upgrade, timeout=10, stream=True) as stream:
+        assert stream.status_code == 101
+    docs = requests.get(f"{url}/api/docs", timeout=10)
+    assert docs.status_code == 200 and "/api/openapi.json" in docs.text
+    spec = requests.get(f"{url}/api/openapi.json", timeout=10)
+    assert spec.status_code == 200 and "/predict" in spec.json()["paths"]
+    assert spec.headers["X-Deployment-Color"] == "blue"
+    assert requests.get(f"{url}/api/model", timeout=10).json()["version"] == "1"
+
+
+def test_zero_requests_dropped_while_switching_blue_green_blue_green(stack: Stack) -> None:
+    on_blue(stack)
+    deployed = stack.cli("deploy", "green")  # the newest model (v2) on green; blue keeps v1
+    assert deployed.returncode == 0, deployed.stdout + deployed.stderr
+    traffic = Traffic(stack.settings.public_url, example_applicant(stack))
+    switch_windows: list[tuple[str, float, float]] = []
+    traffic.start()
+    try:
+        for number, color in enumerate(SWITCHES, start=1):
+            traffic.wait_for(number * MIN_REQUESTS // (len(SWITCHES) + 1), timeout=240)
+            started = time.monotonic()
+            done = stack.cli("switch", color)
+            switch_windows.append((color, started, time.monotonic()))
+            assert done.returncode == 0, done.stdout + done.stderr
+        traffic.wait_for(MIN_REQUESTS, timeout=240)
+        time.sleep(1)
+    finally:
+        traffic.stop()
+
+    failures = traffic.failures()
+    sent = len(traffic.answers)
+    durations = [round(end - start, 2) for _, start, end in switch_windows]
+    stack.record(zero_drop={"requests": sent, "failed": len(failures), "switch_seconds": durations})
+    assert sent >= MIN_REQUESTS
+    assert failures == [], f"{len(failures)} of {sent} requests failed, e.g. {failures[:3]}"
+    first_switch = switch_windows[0][1]
+    assert traffic.colors_between(0, first_switch) == {"blue"}
+    ends = [end for _, _, end in switch_windows] + [max(a.ended for a in traffic.answers) + 1]
+    for (color, _, end), next_start in zip(switch_windows, [s for _, s, _ in switch_windows[1:]] + [ends[-1]]):
+        assert traffic.colors_between(end, next_start) == {color}, f"after switching to {color}"
+    results = [entry["result"] for entry in stack.history()[-len(SWITCHES) :]]
+    assert results == ["switched"] * len(SWITCHES)
+    assert [entry["target_version"] for entry in stack.history()[-2:]] == ["1", "2"]
+
+
+def broken_version(stack: Stack) -> str:
+    """A copy of the newest bundle whose model file is garbage: the backend cannot load it."""
+    root = stack.settings.models_dir / "credit-default"
+    newest = max(int(p.name) for p in root.iterdir() if p.name.isdigit())
+    broken = root / str(newest + 1)
+    shutil.copytree(root / str(newest), broken)
+    for model_file in (broken / "model").iterdir():
+        if model_file.suffix in (".cb", ".skops"):
+            model_file.write_bytes(b"not a model")
+    metadata = json.loads((broken / "metadata.json").read_text())
+    metadata["version"] = broken.name
+    (broken / "metadata.json").write_text(json.dumps(metadata))
+    return broken.name
+
+
+def test_a_green_that_cannot_load_its_model_is_refused(stack: Stack) -> None:
+    on_blue(stack)
+    version = broken_version(stack)
+    env = {**stack.env, "DEPLOY_READY_TIMEOUT": "8"}
+    deployed = Stack(env, stack.settings).cli("deploy", "green", "--version", version)
+    assert deployed.returncode == 1 and "NOT ready" in deployed.stdout
+    config_before = stack.active_conf()
+    attempts_before = len(stack.history())
+
+    switched = Stack(env, stack.settings).cli("switch", "green")
+
+    assert switched.returncode == 1
+    assert "REFUSED" in switched.stdout and "green not ready" in switched.stdout
+    assert stack.active_conf() == config_before
+    assert public_color(stack) == "blue"
+    history = stack.history()
+    assert len(history) == attempts_before + 1
+    assert (history[-1]["target"], history[-1]["result"]) == ("green", "refused")
+    assert "not ready" in history[-1]["reason"]
+
+
+class StopTargetAfterReload(ComposeNginx):
+    """Test-only fault: right after nginx reloads onto the target, the target's backend stops."""
+
+    def __init__(self, stack: Stack, target: str) -> None:
+        super().__init__(stack.compose())
+        self.stack = stack
+        self.target = target
+        self.fired = False
+
+    def reload(self) -> None:
+        super().reload()
+        if not self.fired and "set $active_color " + self.target in self.stack.active_conf():
+            self.fired = True
+            self.compose.stop([f"backend-{self.target}"])
+
+
+def test_a_green_that_breaks_after_the_reload_is_rolled_back_to_blue(stack: Stack) -> None:
+    on_blue(stack)
+    deployed = stack.cli("deploy", "green")
+    assert deployed.returncode == 0, deployed.stdout + deployed.stderr
+    ctx = Context(stack.settings)
+    proxy = StopTargetAfterReload(stack, "green")
+    lines: list[str] = []
+    switch = Switch(
+        active_file=ctx.active_file,
+        proxy=proxy,
+        gates=HttpChecks(stack.settings.preview_url, stack.settings.public_url),
+        state=ctx.state,
+        ready_timeout=30,
+        verify_timeout=10,
+        say=lines.append,
+    )
+
+    outcome = switch.run("green")
+
+    assert proxy.fired
+    assert (outcome.result, outcome.exit_code) == ("rolled back", 1), lines
+    assert stack.active_conf() == render("blue")
+    assert public_color(stack) == "blue"
+    assert stack.history()[-1]["result"] == "rolled back"
+    stack.record(rollback_attempt_seconds=stack.history()[-1]["seconds"])
+    status = stack.cli("status")
+    assert "rolled back" in status.stdout and "traffic -> blue" in status.stdout
+
+
+def mlflow_snapshot(stack: Stack) -> tuple[set[str], set[str]]:
+    client = MlflowClient(tracking_uri=stack.settings.mlflow_url, registry_uri=stack.settings.mlflow_url)
+    experiment = client.get_experiment_by_name("credit-default")
+    runs = {run.info.run_id for run in client.search_runs([experiment.experiment_id], max_results=1000)}
+    versions = {v.version for v in client.search_model_versions("name='credit-default'")}
+    return runs, versions
+
+
+def test_mlflow_runs_and_registered_versions_survive_down_and_up(stack: Stack, tmp_path: Path) -> None:
+    runs, versions = mlflow_snapshot(stack)
+    assert versions == {"1", "2"} and len(runs) >= 6  # two trainings: parent + two candidates each
+
+    assert stack.cli("down").returncode == 0
+    started = time.monotonic()
+    up = stack.cli("up")
+    stack.record(up_cached_seconds=round(time.monotonic() - started, 1))
+
+    assert up.returncode == 0, up.stdout + up.stderr
+    assert "no training needed" in up.stdout
+    assert mlflow_snapshot(stack) == (runs, versions)
+    mlflow.set_tracking_uri(stack.settings.mlflow_url)
+    model_dir = mlflow.artifacts.download_artifacts("models:/credit-default/1", dst_path=str(tmp_path))
+    assert any(p.name == "MLmodel" for p in Path(model_dir).iterdir())
+    assert public_color(stack) == "blue"
