@@ -9,9 +9,12 @@ CONFIG ?= training/params.yaml
 REQUIREMENTS := training/requirements.txt backend/requirements.txt frontend/requirements.txt \
                 deploy/requirements.txt requirements-dev.txt
 PYTEST_ARGS ?=
+COVERAGE_MIN ?= 80
+CODE_DIRS := training backend/app frontend deploy benchmarks scripts
+AUDITED_REQUIREMENTS := $(sort $(wildcard */requirements.txt) requirements-dev.txt)
 
-.PHONY: help install system-deps train train-local lint fmt fmt-check test test-fast serve ui bench \
-        up down deploy-green switch-green switch-blue status logs simulate-traffic clean
+.PHONY: help install system-deps train lint fmt test test-fast serve ui bench \
+        up down deploy-green switch-green switch-blue status logs simulate-traffic coverage security clean
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -28,8 +31,14 @@ install: $(VENV)/.installed ## one .venv with every component's pinned dependenc
 system-deps: ## Debian packages the tests and benchmarks use (wrk, chromium), if missing
 	bash scripts/system-deps.sh
 
-train: install ## train the candidates, register and export the champion (host process; see README)
-	$(PY) -m training.train --config $(CONFIG)
+STACK_MLFLOW ?= http://127.0.0.1:5000
+
+train: install ## train, gate, register and export the champion (the stack's MLflow server if it runs, else mlruns/)
+	@uri="$${MLFLOW_TRACKING_URI:-}"; \
+	if [ -z "$$uri" ] && $(PY) -c "import urllib.request; urllib.request.urlopen('$(STACK_MLFLOW)/health', timeout=2)" 2>/dev/null; then \
+	    uri=$(STACK_MLFLOW); echo "make train: the stack's MLflow server answers: tracking and registry at $$uri"; \
+	fi; \
+	env $${uri:+MLFLOW_TRACKING_URI=$$uri} $(PY) -m training.train --config $(CONFIG)
 
 lint: install ## flake8 over all Python, and the formatting check
 	$(VENV)/bin/flake8
@@ -44,6 +53,14 @@ test: install system-deps ## everything: lint, then every test (slow and Docker 
 
 test-fast: install ## the quick inner-loop subset (no training runs, no processes, no Docker)
 	$(PY) -m pytest -m "not slow and not docker" -q $(PYTEST_ARGS)
+
+coverage: install system-deps ## every test except the Docker ones, with coverage (fails under COVERAGE_MIN %)
+	$(PY) -m pytest -m "not docker" --cov=training --cov=backend/app --cov=frontend --cov=deploy --cov=scripts \
+	    --cov-report=term:skip-covered --cov-report=xml --cov-report=html --cov-fail-under=$(COVERAGE_MIN) $(PYTEST_ARGS)
+
+security: install ## bandit over the code (high severity fails), pip-audit over every requirements file (needs the vuln services)
+	$(VENV)/bin/bandit -q -r $(CODE_DIRS) -x '*/tests/*' --severity-level high
+	$(VENV)/bin/pip-audit --strict --progress-spinner off $(addprefix -r ,$(AUDITED_REQUIREMENTS))
 
 serve: install ## run the backend on :8000 with models/credit-default/latest
 	cd backend && MODEL_DIR=$${MODEL_DIR:-../models/credit-default/latest} ../$(VENV)/bin/uvicorn app.main:app --host 127.0.0.1 --port 8000

@@ -10,6 +10,10 @@ from pathlib import Path
 from typing import Any
 
 import mlflow
+from mlflow.exceptions import MlflowException
+from mlflow.tracking import MlflowClient
+
+from training.errors import TrainingInputError
 
 METADATA_FILE = "metadata.json"
 LATEST_LINK = "latest"
@@ -21,6 +25,12 @@ def export_bundle(
 ) -> Path:
     """Write <export_dir>/<model_name>/<version>/ atomically and repoint <model_name>/latest."""
     model_root = Path(export_dir) / model_name
+    target = model_root / str(version)
+    if target.exists() and exported_run_id(target) != metadata.get("run_id"):
+        raise TrainingInputError(
+            f"{target} already holds version {version} of run {exported_run_id(target)}, not run "
+            f"{metadata.get('run_id')}: refusing to overwrite a bundle from another MLflow store"
+        )
     model_root.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{version}-", dir=model_root))
     try:
@@ -38,9 +48,8 @@ def export_bundle(
         }
         (staging / METADATA_FILE).write_text(json.dumps(bundle_meta, indent=2, sort_keys=False), encoding="utf-8")
         os.chmod(staging, 0o755)
-        target = model_root / str(version)
         if target.exists():
-            # Re-export of the same version (e.g. another store): swap, never leave half a bundle.
+            # Re-export of the same run: swap, never leave half a bundle.
             aside = Path(tempfile.mkdtemp(prefix=f".old-{version}-", dir=model_root))
             os.replace(target, aside / "bundle")
             os.replace(staging, target)
@@ -52,6 +61,35 @@ def export_bundle(
         raise
     point_latest(model_root, str(version))
     return target
+
+
+def exported_run_id(bundle_dir: Path) -> str | None:
+    """The MLflow run a bundle was exported from (None if its metadata is unreadable)."""
+    try:
+        return json.loads((bundle_dir / METADATA_FILE).read_text(encoding="utf-8")).get("run_id")
+    except (OSError, ValueError, AttributeError):
+        return None
+
+
+def foreign_bundles(export_dir: Path, model_name: str, client: MlflowClient) -> list[str]:
+    """Exported versions the current registry did not produce (same number, other run, or unknown).
+
+    Two MLflow stores exporting into one directory would number their versions independently and
+    overwrite each other's bundles; training checks this before it starts.
+    """
+    model_root = Path(export_dir) / model_name
+    if not model_root.is_dir():
+        return []
+    foreign = []
+    for bundle in sorted(p for p in model_root.iterdir() if p.is_dir() and not p.is_symlink() and p.name.isdigit()):
+        exported_run = exported_run_id(bundle)
+        try:
+            registered_run = client.get_model_version(model_name, bundle.name).run_id
+        except MlflowException:
+            registered_run = None
+        if exported_run is None or registered_run != exported_run:
+            foreign.append(f"v{bundle.name} (run {exported_run}, registry has {registered_run or 'no such version'})")
+    return foreign
 
 
 def point_latest(model_root: Path, version: str) -> None:

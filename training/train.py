@@ -33,7 +33,7 @@ from training import data as data_mod
 from training.config import CandidateConfig, TrainingConfig, load_config
 from training.errors import QualityGateError, TrainingInputError
 from training.evaluate import choose_threshold, feature_importance, holdout_metrics, save_plots
-from training.export import export_bundle
+from training.export import export_bundle, foreign_bundles
 from training.models import (
     build_candidate,
     check_params,
@@ -300,6 +300,14 @@ def run(cfg: TrainingConfig, force: bool = False) -> Path:
     client = MlflowClient()
     commit = git_commit()
     log(f"mlflow: {cfg.tracking_uri} experiment '{cfg.experiment_name}'")
+    foreign = foreign_bundles(cfg.export_dir, cfg.registered_model_name, client)
+    if foreign:
+        raise TrainingInputError(
+            f"{Path(cfg.export_dir) / cfg.registered_model_name} holds bundles this MLflow store "
+            f"({cfg.tracking_uri}) did not register: {', '.join(foreign)}. Its new versions would overwrite "
+            "them. Train against the store that exported them (e.g. MLFLOW_TRACKING_URI=http://127.0.0.1:5000 "
+            "for the stack's server) or export elsewhere with MODELS_DIR=..."
+        )
     run_name = f"training-{datetime.now(timezone.utc):%Y%m%d-%H%M%S}"
     with mlflow.start_run(run_name=run_name) as parent, tempfile.TemporaryDirectory() as plot_dir:
         tags = {

@@ -16,10 +16,12 @@ from app.api.middleware import (
     UnhandledErrorMiddleware,
 )
 from app.api.openapi import install_openapi
-from app.api.routes import health, metrics, model, plain_routes, predict
+from app.api.routes import health, metrics, model, monitoring, plain_routes, predict
 from app.core.config import Settings, get_settings
 from app.core.metrics import Metrics
 from app.core.state import ModelState, start_loader
+from app.monitoring.drift_metrics import DriftCollector
+from app.monitoring.service import Monitoring
 
 API_VERSION = "1.0.0"
 DESCRIPTION = (
@@ -42,11 +44,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     state = ModelState(settings.DEPLOY_COLOR)
     metrics_registry = Metrics(state)
     state.listeners.append(metrics_registry.observe_predictions)
+    prediction_monitoring = Monitoring(settings, state.color, metrics_registry.count_log_failures)
+    state.listeners.append(prediction_monitoring.observe)
+    metrics_registry.registry.register(DriftCollector(state, prediction_monitoring))
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        prediction_monitoring.start()
         app.state.loader = start_loader(state, settings)
         yield
+        prediction_monitoring.close()
 
     app = FastAPI(
         title="Credit default scoring API",
@@ -59,8 +66,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.model = state
     app.state.metrics = metrics_registry
+    app.state.monitoring = prediction_monitoring
     app.router.routes[:0] = plain_routes(predict.router)  # matched first, without FastAPI's per-request cost
-    for router in (health.router, model.router, metrics.router):
+    for router in (health.router, model.router, metrics.router, monitoring.router):
         app.include_router(router)
     install_error_handlers(app)
     app.add_middleware(UnhandledErrorMiddleware)

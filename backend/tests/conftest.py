@@ -9,6 +9,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -31,6 +32,7 @@ LOAD_TIMEOUT_S = 60
 @contextmanager
 def serving(bundle: Path | None, **settings: Any) -> Iterator[TestClient]:
     """A TestClient over a fresh app whose bundle finished loading (or failing)."""
+    settings.setdefault("PREDICTION_LOG_PATH", Path(tempfile.mkdtemp(prefix="prediction-log-")) / "predictions.db")
     app = create_app(Settings(MODEL_DIR=bundle or Path("/nonexistent/bundle"), **settings))
     with TestClient(app) as client:
         app.state.loader.join(LOAD_TIMEOUT_S)
@@ -175,6 +177,22 @@ def applicants(training_rows: pd.DataFrame, catboost_bundle: Path) -> list[dict[
     ]
 
 
+@pytest.fixture(scope="session")
+def random_applicants(catboost_bundle: Path) -> list[dict[str, Any]]:
+    """300 applicants drawn at random from the whole dataset (its file order is not random), JSON-ready."""
+    from training.config import DataConfig
+    from training.data import load_dataset
+
+    config = DataConfig(path=ROOT / "data" / "german_credit.csv", target="creditability", positive_label="bad")
+    sample = load_dataset(config).features.sample(300, random_state=7)
+    metadata = read_metadata(catboost_bundle)
+    integers = {f["name"] for f in metadata["features"] if f.get("dtype") == "integer"}
+    return [
+        {name: int(value) if name in integers else value for name, value in row.items()}
+        for row in sample[metadata["feature_order"]].to_dict("records")
+    ]
+
+
 BACKEND = Path(__file__).resolve().parents[1]
 
 
@@ -211,6 +229,7 @@ def live_server(tmp_path: Path, **env: str) -> Iterator[LiveServer]:
     """Start uvicorn on a free port with the given settings; stop it (SIGTERM) afterwards."""
     port = free_port()
     log = tmp_path / f"uvicorn-{port}.log"
+    env.setdefault("PREDICTION_LOG_PATH", str(tmp_path / f"predictions-{port}.db"))
     command = [sys.executable, "-m", "uvicorn", "app.main:app", "--host", "127.0.0.1", "--port", str(port)]
     with log.open("wb") as out:
         process = subprocess.Popen(

@@ -159,6 +159,21 @@ def test_gate_refuses_below_the_minimum_auc(store: Path) -> None:
     assert client_for(store).search_registered_models() == []
 
 
+def test_a_second_store_never_overwrites_bundles_it_did_not_register(
+    store: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    cfg = fast_config(store, ["logistic_regression"])
+    assert train(store, cfg) == 0
+    bundle_meta = store / "models" / "credit-default" / "1" / "metadata.json"
+    before = bundle_meta.read_bytes()
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{store}/other-store/mlflow.db")
+    assert train(store, cfg) == 2
+    err = capsys.readouterr().err
+    assert "did not register: v1 (run" in err and "MLFLOW_TRACKING_URI" in err
+    assert bundle_meta.read_bytes() == before
+    assert sorted(p.name for p in (store / "models" / "credit-default").iterdir()) == ["1", "latest"]
+
+
 def test_same_seed_gives_the_same_metrics(store: Path) -> None:
     metrics = []
     for attempt in ("a", "b"):

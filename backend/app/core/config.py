@@ -6,8 +6,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from app.monitoring.summary import parse_window
 
 
 class Settings(BaseSettings):
@@ -21,11 +23,34 @@ class Settings(BaseSettings):
     MAX_BODY_BYTES: int = Field(16 * 1024 * 1024, gt=0, description="largest request body accepted")
     LOG_LEVEL: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
     TOP_FACTORS: int = Field(5, gt=0, le=50, description="explanation factors returned by /predict")
+    PREDICTION_LOG_ENABLED: bool = Field(True, description="record every prediction in the prediction log")
+    PREDICTION_LOG_PATH: Path = Field(Path("var/predictions.db"), description="SQLite file of the prediction log")
+    PREDICTION_LOG_RETENTION_DAYS: float = Field(30.0, gt=0, description="older predictions are deleted")
+    DRIFT_PSI_WARN: float = Field(0.1, gt=0, description="PSI from which a feature or the score is 'warn'")
+    DRIFT_PSI_ALERT: float = Field(0.25, gt=0, description="PSI from which a feature or the score is 'alert'")
+    DRIFT_MIN_ROWS: int = Field(30, gt=0, description="fewer predictions in a window: 'insufficient_data'")
+    DRIFT_MAX_P_VALUE: float = Field(
+        0.01, gt=0, lt=1, description="a PSI counts only if a chi-square test finds the change significant"
+    )
+    DRIFT_METRICS_WINDOW: str = Field("1h", description="window of the drift gauges on /metrics (15m, 1h, 1d...)")
+    DRIFT_METRICS_TTL_S: float = Field(30.0, ge=0, description="drift gauges are recomputed at most this often")
 
     @field_validator("LOG_LEVEL", mode="before")
     @classmethod
     def _upper_case_level(cls, value: object) -> object:
         return value.upper() if isinstance(value, str) else value
+
+    @field_validator("DRIFT_METRICS_WINDOW")
+    @classmethod
+    def _valid_window(cls, value: str) -> str:
+        parse_window(value)
+        return value
+
+    @model_validator(mode="after")
+    def _warn_below_alert(self) -> Settings:
+        if self.DRIFT_PSI_WARN >= self.DRIFT_PSI_ALERT:
+            raise ValueError("DRIFT_PSI_WARN must be lower than DRIFT_PSI_ALERT")
+        return self
 
 
 @lru_cache(maxsize=1)

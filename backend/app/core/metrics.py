@@ -55,6 +55,11 @@ class Metrics:
         self.batch_rows = Histogram(
             "prediction_batch_rows", "Rows per batch request", buckets=BATCH_BUCKETS, registry=self.registry
         )
+        self.log_failures = Counter(
+            "prediction_log_failures",
+            "Predictions that could not be recorded in the prediction log (the predictions were still answered)",
+            registry=self.registry,
+        )
         self._request_children: dict[tuple[str, str, int], tuple] = {}  # labelled children, looked up once
         self._prediction_children: dict[tuple[str, str], Counter] = {}
 
@@ -88,6 +93,9 @@ class Metrics:
         if child is None:
             child = self._prediction_children[key] = self.predictions.labels(label, source)
         return child
+
+    def count_log_failures(self, records: int) -> None:
+        self.log_failures.inc(records)
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

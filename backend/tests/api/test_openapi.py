@@ -79,7 +79,7 @@ def test_schemathesis_finds_no_server_error(live_catboost, tmp_path: Path) -> No
     completed = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=600)
     summary = completed.stdout[-6000:]
     assert completed.returncode == 0, summary
-    assert "Tested: 8" in summary and "No issues found" in summary
+    assert "Tested: 9" in summary and "No issues found" in summary
     assert live_catboost.process.poll() is None
 
 

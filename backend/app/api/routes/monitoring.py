@@ -1,0 +1,31 @@
+"""Production monitoring: prediction volume and drift over a recent window."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Query
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+
+from app.api.deps import ready_service
+from app.api.responses import error_docs, json_response
+from app.core.errors import ApiError
+from app.monitoring.service import Monitoring
+from app.monitoring.summary import WINDOW_REGEX
+from app.schemas.monitoring import MonitoringSummary
+
+router = APIRouter(tags=["monitoring"])
+
+
+@router.get("/monitoring/summary", response_model=MonitoringSummary, responses=error_docs(422, 503))
+async def monitoring_summary(
+    request: Request,
+    window: str = Query("1h", description="how far back: 15m, 1h, 24h, 7d (capped at 366d)", pattern=WINDOW_REGEX),
+) -> Response:
+    """Counts over time, share flagged, score distribution and per-feature PSI against the training reference."""
+    service = ready_service(request)
+    reference = service.bundle.raw.get("reference")
+    if not reference:
+        raise ApiError(503, f"model v{service.version} has no reference distributions: drift cannot be computed")
+    monitoring: Monitoring = request.app.state.monitoring
+    return json_response(await run_in_threadpool(monitoring.summary, window, reference))

@@ -1,0 +1,1 @@
+"""Production monitoring: the prediction log and drift against the bundle's reference."""

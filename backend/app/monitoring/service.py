@@ -1,0 +1,92 @@
+"""Monitoring wired into the app: a prediction listener that logs, window summaries, drift for /metrics."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from app.core.config import Settings
+from app.core.errors import ApiError, FieldError
+from app.core.scoring import PredictionEvent
+from app.monitoring.drift import DriftThresholds
+from app.monitoring.prediction_log import PredictionLog, PredictionRecord
+from app.monitoring.summary import build_summary, parse_window
+
+logger = logging.getLogger(__name__)
+
+
+class Monitoring:
+    """Owns the prediction log of this process; answers summaries against a bundle's reference."""
+
+    def __init__(self, settings: Settings, color: str, on_log_failure: Callable[[int], None]) -> None:
+        self.enabled = settings.PREDICTION_LOG_ENABLED
+        self.color = color
+        self.thresholds = DriftThresholds(
+            settings.DRIFT_PSI_WARN, settings.DRIFT_PSI_ALERT, settings.DRIFT_MIN_ROWS, settings.DRIFT_MAX_P_VALUE
+        )
+        self.metrics_window = settings.DRIFT_METRICS_WINDOW
+        self.metrics_ttl_s = settings.DRIFT_METRICS_TTL_S
+        self.on_log_failure = on_log_failure
+        self.log = PredictionLog(settings.PREDICTION_LOG_PATH, settings.PREDICTION_LOG_RETENTION_DAYS, on_log_failure)
+        self.unavailable = "" if self.enabled else "the prediction log is disabled (PREDICTION_LOG_ENABLED=false)"
+        self._cache: tuple[float, str, dict[str, Any]] | None = None
+        self._cache_lock = threading.Lock()
+
+    def start(self) -> None:
+        """Open the log; a failure (e.g. an unwritable path) disables it, predictions go on."""
+        if not self.enabled:
+            return
+        try:
+            self.log.start()
+        except Exception as exc:  # noqa: BLE001 - any storage problem must leave scoring untouched
+            self.unavailable = f"the prediction log at {self.log.path} could not be opened: {exc}"
+            logger.error("%s; predictions are served but not logged", self.unavailable)
+        else:
+            logger.info("prediction log: %s (retention %.0f days)", self.log.path, self.log.retention_s / 86_400)
+
+    def close(self) -> None:
+        if self.enabled and not self.unavailable:
+            self.log.close()
+
+    def observe(self, event: PredictionEvent) -> None:
+        """Prediction listener: queue one record per applicant (never blocks, never raises)."""
+        if self.unavailable:
+            if self.enabled:
+                self.on_log_failure(len(event.predictions))
+            return
+        now = time.time()
+        self.log.record(
+            PredictionRecord(now, event.model_version, self.color, event.source, p.probability, p.label, applicant)
+            for applicant, p in zip(event.applicants, event.predictions)
+        )
+
+    def summary(self, window: str, reference: dict[str, Any]) -> dict[str, Any]:
+        """The summary over the last `window`; 422 naming `window` if it is malformed, 503 without a log."""
+        try:
+            window_s = parse_window(window)
+        except ValueError as exc:
+            raise ApiError(422, "invalid query parameter", [FieldError(None, "window", str(exc))]) from None
+        if self.unavailable:
+            raise ApiError(503, self.unavailable)
+        now = time.time()
+        rows = self.log.since(now - window_s)
+        return build_summary(rows, reference, window, window_s, now, self.thresholds)
+
+    def drift_for_metrics(self, reference: dict[str, Any], version: str) -> dict[str, Any] | None:
+        """The summary over DRIFT_METRICS_WINDOW, recomputed at most every DRIFT_METRICS_TTL_S seconds."""
+        if self.unavailable:
+            return None
+        with self._cache_lock:
+            now = time.monotonic()
+            if self._cache and self._cache[1] == version and now - self._cache[0] < self.metrics_ttl_s:
+                return self._cache[2]
+            try:
+                summary = self.summary(self.metrics_window, reference)
+            except Exception:  # noqa: BLE001 - a scrape must not fail because the log is unreadable
+                logger.exception("drift metrics: the prediction log could not be read")
+                return None
+            self._cache = (now, version, summary)
+            return summary

@@ -1,0 +1,95 @@
+"""The monitoring summary: volume over time, share flagged, score and feature drift."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timezone
+from typing import Any
+
+from app.monitoring.drift import DriftThresholds, distribution_drift, feature_drift
+from app.monitoring.prediction_log import LoggedPrediction
+
+WINDOW_REGEX = r"^[1-9][0-9]{0,5}[mhd]$"
+WINDOW_PATTERN = re.compile(r"^([1-9][0-9]{0,5})([mhd])$")
+UNIT_SECONDS = {"m": 60, "h": 3600, "d": 86_400}
+BUCKET_CHOICES = (60, 300, 900, 3600, 6 * 3600, 86_400)
+MAX_WINDOW_S = 366 * 86_400
+
+
+def parse_window(text: str) -> int:
+    """'15m', '24h', '7d' -> seconds (at most 366 days); ValueError with a readable message otherwise."""
+    match = WINDOW_PATTERN.match(text.strip())
+    if not match:
+        raise ValueError(f"window must be a positive number of minutes, hours or days (15m, 24h, 7d), got {text!r}")
+    return min(int(match.group(1)) * UNIT_SECONDS[match.group(2)], MAX_WINDOW_S)
+
+
+def bucket_seconds(window_s: int, target_buckets: int = 48) -> int:
+    """A round bucket size giving about target_buckets buckets over the window."""
+    return next((b for b in BUCKET_CHOICES if window_s / b <= target_buckets), BUCKET_CHOICES[-1])
+
+
+def volume(rows: list[LoggedPrediction], start_ts: float, end_ts: float, bucket_s: int) -> list[dict[str, Any]]:
+    first = int(start_ts // bucket_s) * bucket_s
+    count = int((end_ts - first) // bucket_s) + 1
+    totals, flagged = [0] * count, [0] * count
+    for row in rows:
+        index = min(int((row.ts - first) // bucket_s), count - 1)
+        totals[index] += 1
+        flagged[index] += row.label
+    return [
+        {
+            "start": datetime.fromtimestamp(first + i * bucket_s, timezone.utc).isoformat(timespec="seconds"),
+            "count": totals[i],
+            "flagged": flagged[i],
+        }
+        for i in range(count)
+    ]
+
+
+def build_summary(
+    rows: list[LoggedPrediction],
+    reference: dict[str, Any],
+    window: str,
+    window_s: int,
+    now: float,
+    thresholds: DriftThresholds,
+) -> dict[str, Any]:
+    """Everything the monitoring page shows, for predictions in [now - window_s, now]."""
+    start = now - window_s
+    features = feature_drift(reference["features"], [r.inputs for r in rows], thresholds)
+    score = distribution_drift(reference["score"], [r.probability for r in rows], thresholds)
+    versions: dict[str, int] = {}
+    for row in rows:
+        versions[row.model_version] = versions.get(row.model_version, 0) + 1
+    statuses = [f["status"] for f in features.values()]
+    return {
+        "window": window,
+        "window_seconds": window_s,
+        "from": datetime.fromtimestamp(start, timezone.utc).isoformat(timespec="seconds"),
+        "to": datetime.fromtimestamp(now, timezone.utc).isoformat(timespec="seconds"),
+        "count": len(rows),
+        "flagged": sum(r.label for r in rows),
+        "share_flagged": (sum(r.label for r in rows) / len(rows)) if rows else None,
+        "model_versions": versions,
+        "volume": volume(rows, start, now, bucket_seconds(window_s)),
+        "bucket_seconds": bucket_seconds(window_s),
+        "score": score,
+        "features": features,
+        "drifting_features": sorted(n for n, f in features.items() if f["status"] in ("warn", "alert")),
+        "status": (
+            "alert"
+            if "alert" in statuses or score["status"] == "alert"
+            else (
+                "warn"
+                if "warn" in statuses or score["status"] == "warn"
+                else "insufficient_data" if rows == [] or score["status"] == "insufficient_data" else "ok"
+            )
+        ),
+        "thresholds": {
+            "warn": thresholds.warn,
+            "alert": thresholds.alert,
+            "min_rows": thresholds.min_rows,
+            "max_p_value": thresholds.max_p_value,
+        },
+    }
