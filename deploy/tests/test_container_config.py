@@ -80,7 +80,11 @@ def test_compose_healthchecks_dependencies_and_volumes() -> None:
         assert services[f"backend-{color}"]["environment"]["DEPLOY_COLOR"] == color
         model_dir = services[f"backend-{color}"]["environment"]["MODEL_DIR"]
         assert model_dir == f"/models/credit-default/${{{color.upper()}_MODEL_VERSION:-latest}}"
-        assert services[f"backend-{color}"]["volumes"] == ["${MODELS_HOST_DIR:-./models}:/models:ro"]
+        assert services[f"backend-{color}"]["volumes"] == [
+            "${MODELS_HOST_DIR:-./models}:/models:ro",
+            "prediction-log:/data",
+        ], "both colors share one prediction log"
+        assert services[f"backend-{color}"]["environment"]["PREDICTION_LOG_PATH"] == "/data/predictions.db"
     assert services["mlflow"]["volumes"] == ["mlflow-db:/mlflow/db", "mlflow-artifacts:/mlflow/artifacts"]
     assert all("container_name" not in s for s in services.values())  # `-p` gives each copy its own names
 

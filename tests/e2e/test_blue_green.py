@@ -15,6 +15,7 @@ import pytest
 import requests
 from mlflow.tracking import MlflowClient
 
+from deploy import simulate_traffic
 from deploy.commands import Context
 from deploy.nginx_config import render
 from deploy.probe import HttpChecks
@@ -24,6 +25,7 @@ from tests.e2e.stack import Stack
 from tests.e2e.traffic import Traffic
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
+ROOT = Path(__file__).resolve().parents[2]
 MIN_REQUESTS = 5000
 SWITCHES = ["green", "blue", "green"]
 
@@ -178,6 +180,38 @@ def test_a_green_that_breaks_after_the_reload_is_rolled_back_to_blue(stack: Stac
     stack.record(rollback_attempt_seconds=stack.history()[-1]["seconds"])
     status = stack.cli("status")
     assert "rolled back" in status.stdout and "traffic -> blue" in status.stdout
+
+
+def monitoring_summary(api: str, at_least: int = 0, timeout_s: float = 15.0) -> dict:
+    """The last hour's summary, once the (asynchronous) prediction log holds `at_least` predictions."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        response = requests.get(f"{api}/monitoring/summary?window=1h", timeout=10)
+        assert response.status_code == 200, response.text
+        body = response.json()
+        if body["count"] >= at_least or time.monotonic() > deadline:
+            return body
+        time.sleep(0.2)
+
+
+def test_monitoring_sees_both_colors_in_one_log_and_not_the_deployment_probes(stack: Stack) -> None:
+    on_blue(stack)
+    api = f"{stack.settings.public_url}/api"
+    before = monitoring_summary(api)
+    data = ["--url", api, "--count", "40", "--data", str(ROOT / "data" / "german_credit.csv")]
+    assert simulate_traffic.main([*data, "--phase", "realistic"]) == 0
+    monitoring_summary(api, before["count"] + 40)
+    switched = stack.cli("switch", "green")  # its gates score applicants too, marked as probes
+    assert switched.returncode == 0, switched.stdout + switched.stderr
+    assert simulate_traffic.main([*data, "--phase", "shifted"]) == 0
+
+    after = monitoring_summary(api, before["count"] + 80)
+    assert after["count"] - before["count"] == 80, "the switch's probe predictions are not counted"
+    assert after["colors"].get("blue", 0) - before["colors"].get("blue", 0) == 40
+    assert after["colors"].get("green", 0) - before["colors"].get("green", 0) == 40
+    assert after["served_version"] == requests.get(f"{api}/model", timeout=10).json()["version"]
+    assert "feature_drift_psi{" in requests.get(f"{api}/metrics", timeout=10).text
+    on_blue(stack)
 
 
 def mlflow_snapshot(stack: Stack) -> tuple[set[str], set[str]]:

@@ -19,7 +19,7 @@ from app.core.predictors import Predictor
 
 logger = logging.getLogger(__name__)
 
-Source = Literal["single", "batch"]
+Source = Literal["single", "batch", "probe"]  # probe: deployment checks (X-Traffic-Source: probe)
 
 
 @dataclass(frozen=True, slots=True)

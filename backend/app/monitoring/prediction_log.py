@@ -42,7 +42,7 @@ class PredictionRecord:
     ts: float
     model_version: str
     color: str
-    source: str  # "single" or "batch"
+    source: str  # "single", "batch" or "probe"
     probability: float
     label: int
     inputs: dict[str, Any]
@@ -165,11 +165,13 @@ class PredictionLog:
                 self._last_purge = now
 
     def since(self, start_ts: float, limit: int = 200_000) -> list[LoggedPrediction]:
-        """Predictions logged at or after start_ts, oldest first (the newest `limit` of them)."""
+        """Applicants' predictions (not deployment probes) logged at or after start_ts, oldest first
+        (the newest `limit` of them)."""
         with closing(connect(self.path)) as connection:
             rows = connection.execute(
                 "SELECT ts, model_version, color, probability, label, inputs FROM"
-                " (SELECT * FROM predictions WHERE ts >= ? ORDER BY ts DESC LIMIT ?) ORDER BY ts",
+                " (SELECT * FROM predictions WHERE ts >= ? AND source != 'probe' ORDER BY ts DESC LIMIT ?)"
+                " ORDER BY ts",
                 (start_ts, limit),
             ).fetchall()
         return [

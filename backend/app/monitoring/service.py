@@ -63,7 +63,7 @@ class Monitoring:
             for applicant, p in zip(event.applicants, event.predictions)
         )
 
-    def summary(self, window: str, reference: dict[str, Any]) -> dict[str, Any]:
+    def summary(self, window: str, reference: dict[str, Any], served_version: str) -> dict[str, Any]:
         """The summary over the last `window`; 422 naming `window` if it is malformed, 503 without a log."""
         try:
             window_s = parse_window(window)
@@ -73,7 +73,7 @@ class Monitoring:
             raise ApiError(503, self.unavailable)
         now = time.time()
         rows = self.log.since(now - window_s)
-        return build_summary(rows, reference, window, window_s, now, self.thresholds)
+        return build_summary(rows, reference, window, window_s, now, self.thresholds, served_version)
 
     def drift_for_metrics(self, reference: dict[str, Any], version: str) -> dict[str, Any] | None:
         """The summary over DRIFT_METRICS_WINDOW, recomputed at most every DRIFT_METRICS_TTL_S seconds."""
@@ -84,7 +84,7 @@ class Monitoring:
             if self._cache and self._cache[1] == version and now - self._cache[0] < self.metrics_ttl_s:
                 return self._cache[2]
             try:
-                summary = self.summary(self.metrics_window, reference)
+                summary = self.summary(self.metrics_window, reference, version)
             except Exception:  # noqa: BLE001 - a scrape must not fail because the log is unreadable
                 logger.exception("drift metrics: the prediction log could not be read")
                 return None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
 from datetime import datetime, timezone
 from typing import Any
 
@@ -54,14 +55,19 @@ def build_summary(
     window_s: int,
     now: float,
     thresholds: DriftThresholds,
+    served_version: str,
 ) -> dict[str, Any]:
-    """Everything the monitoring page shows, for predictions in [now - window_s, now]."""
+    """Everything the monitoring page shows, for predictions in [now - window_s, now].
+
+    Feature drift looks at every applicant in the window; score drift only at the served model's
+    scores (its reference is that model's hold-out scores; another version scores differently).
+    """
     start = now - window_s
     features = feature_drift(reference["features"], [r.inputs for r in rows], thresholds)
-    score = distribution_drift(reference["score"], [r.probability for r in rows], thresholds)
-    versions: dict[str, int] = {}
-    for row in rows:
-        versions[row.model_version] = versions.get(row.model_version, 0) + 1
+    served_scores = [r.probability for r in rows if r.model_version == served_version]
+    score = distribution_drift(reference["score"], served_scores, thresholds)
+    versions = dict(Counter(row.model_version for row in rows))
+    colors = dict(Counter(row.color for row in rows))
     statuses = [f["status"] for f in features.values()]
     return {
         "window": window,
@@ -72,6 +78,8 @@ def build_summary(
         "flagged": sum(r.label for r in rows),
         "share_flagged": (sum(r.label for r in rows) / len(rows)) if rows else None,
         "model_versions": versions,
+        "served_version": served_version,
+        "colors": colors,
         "volume": volume(rows, start, now, bucket_seconds(window_s)),
         "bucket_seconds": bucket_seconds(window_s),
         "score": score,

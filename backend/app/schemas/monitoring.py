@@ -41,10 +41,12 @@ class MonitoringSummary(BaseModel):
     count: int
     flagged: int
     share_flagged: float | None
-    model_versions: dict[str, int]
+    model_versions: dict[str, int] = Field(description="predictions in the window per model version")
+    colors: dict[str, int] = Field(description="predictions in the window per stack color (blue, green)")
+    served_version: str = Field(description="the model this backend serves; the score drift is about it alone")
     volume: list[VolumeBucket]
     bucket_seconds: int
-    score: Distribution
+    score: Distribution = Field(description="predicted probabilities of the served version vs its hold-out scores")
     features: dict[str, Distribution]
     drifting_features: list[str]
     status: DriftStatus

@@ -28,4 +28,4 @@ async def monitoring_summary(
     if not reference:
         raise ApiError(503, f"model v{service.version} has no reference distributions: drift cannot be computed")
     monitoring: Monitoring = request.app.state.monitoring
-    return json_response(await run_in_threadpool(monitoring.summary, window, reference))
+    return json_response(await run_in_threadpool(monitoring.summary, window, reference, service.version))

@@ -15,11 +15,13 @@ from app.api.deps import ready_service, settings_of
 from app.api.responses import error_docs, json_response
 from app.core.csv_codec import parse_csv, to_csv
 from app.core.errors import ApiError, FieldError
-from app.core.scoring import Factor, Prediction, ScoringService
+from app.core.scoring import Factor, Prediction, ScoringService, Source
 from app.schemas.predict import BatchPrediction
 from app.schemas.predict import Prediction as PredictionAnswer
 
 router = APIRouter(tags=["predict"])
+# Deployment checks send `X-Traffic-Source: probe`: logged as such, left out of volume and drift.
+TRAFFIC_SOURCE_HEADER = "x-traffic-source"
 
 
 def _single_answer(service: ScoringService, color: str, prediction: Prediction, factors: list[Factor] | None) -> dict:
@@ -38,8 +40,10 @@ def _single_answer(service: ScoringService, color: str, prediction: Prediction, 
     }
 
 
-def _predict_and_explain(service: ScoringService, applicant: dict[str, Any]) -> tuple[Prediction, list[Factor]]:
-    (prediction,) = service.predict([applicant], "single")
+def _predict_and_explain(
+    service: ScoringService, applicant: dict[str, Any], source: Source
+) -> tuple[Prediction, list[Factor]]:
+    (prediction,) = service.predict([applicant], source)
     return prediction, service.explain(applicant)
 
 
@@ -71,16 +75,18 @@ def explain_flag(request: Request) -> bool:
     openapi_extra={"parameters": [EXPLAIN_PARAMETER]},
 )
 async def predict(request: Request) -> Response:
-    """Score one applicant (a JSON object: feature -> value)."""
+    """Score one applicant (a JSON object: feature -> value). Deployment checks send `X-Traffic-Source: probe`
+    (logged as source `probe`, left out of the monitoring summary)."""
     service = ready_service(request)
     settings = settings_of(request)
     explain = explain_flag(request)
     body_kind(request, allowed=("json",))
     applicant = service.parser.one_from_json(await read_body(request, settings.MAX_BODY_BYTES))
+    source: Source = "probe" if request.headers.get(TRAFFIC_SOURCE_HEADER) == "probe" else "single"
     if explain:
-        prediction, factors = await run_in_threadpool(_predict_and_explain, service, applicant)
+        prediction, factors = await run_in_threadpool(_predict_and_explain, service, applicant, source)
     else:
-        (prediction,) = service.predict([applicant], "single")
+        (prediction,) = service.predict([applicant], source)
         factors = None
     return json_response(_single_answer(service, settings.DEPLOY_COLOR, prediction, factors))
 

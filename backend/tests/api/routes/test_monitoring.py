@@ -59,7 +59,7 @@ def test_every_prediction_is_logged_and_summarised(serve: Callable, catboost_bun
     assert body["flagged"] == sum(bucket["flagged"] for bucket in body["volume"])
     assert body["share_flagged"] == pytest.approx(body["flagged"] / 100)
     version = json.loads((catboost_bundle / "metadata.json").read_text())["version"]
-    assert body["model_versions"] == {version: 100}
+    assert body["model_versions"] == {version: 100} and body["colors"] == {"green": 100}
     assert body["score"]["rows"] == 100 and sum(body["score"]["current"]) == pytest.approx(1)
     with sqlite3.connect(log_path) as connection:
         rows = connection.execute("SELECT color, source, probability, inputs FROM predictions ORDER BY id").fetchall()
@@ -89,6 +89,25 @@ def test_a_shifted_population_drifts_and_the_training_population_does_not(
     assert metric_value(metrics, 'feature_drift_status{feature="duration_in_month"}') == 2
     assert metric_value(metrics, "monitoring_window_predictions") == 300
     assert metric_value(metrics, "score_drift_psi") >= 0
+
+
+def test_deployment_probes_are_logged_but_left_out_of_the_summary(
+    serve: Callable, catboost_bundle: Path, applicants: list
+) -> None:
+    with serve(catboost_bundle, DRIFT_METRICS_TTL_S=0) as client:
+        for _ in range(3):
+            response = client.post("/predict", json=applicants[0], headers={"X-Traffic-Source": "probe"})
+            assert response.status_code == 200
+        client.post("/predict", json=applicants[1])
+        body = wait_for_count(client, 1)
+        monitoring = client.app.state.monitoring
+        monitoring.log.flush()
+        metrics = client.get("/metrics").text
+        with sqlite3.connect(monitoring.log.path) as connection:
+            sources = [row[0] for row in connection.execute("SELECT source FROM predictions ORDER BY id")]
+    assert sources == ["probe", "probe", "probe", "single"], "every prediction is on record"
+    assert body["count"] == 1 and body["score"]["rows"] == 1
+    assert sum(float(line.rsplit(" ", 1)[1]) for line in metrics.splitlines() if 'source="probe"' in line) == 3
 
 
 def test_too_few_predictions_are_insufficient_data(serve: Callable, catboost_bundle: Path, applicants: list) -> None:

@@ -1,0 +1,121 @@
+"""Send realistic, then shifted, applicant traffic through nginx to exercise monitoring.
+
+    python -m deploy.simulate_traffic [--url http://localhost:8080/api] [--count 400] [--phase both]
+
+Realistic applicants are real rows of the dataset; shifted ones have larger numbers (amounts,
+durations, ages ... scaled up within the accepted bounds) and three categorical features pinned
+to a single category, so the Monitoring page shows drift. Exit 0 when every request was
+answered, 1 when some failed, 2 on bad usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import sys
+import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import requests
+
+DEFAULT_URL = "http://localhost:8080/api"
+DEFAULT_DATA = Path("data/german_credit.csv")
+
+
+def realistic_applicants(data: Path, schema: list[dict[str, Any]], count: int, rng: random.Random) -> list[dict]:
+    """Real rows of the dataset restricted to the served features."""
+    frame = pd.read_csv(data)
+    names = [f["name"] for f in schema]
+    missing = [n for n in names if n not in frame.columns]
+    if missing:
+        raise ValueError(f"{data} lacks served feature(s): {', '.join(missing)}")
+    records = frame[names].to_dict("records")
+    return [dict(rng.choice(records)) for _ in range(count)]
+
+
+def shift(applicant: dict[str, Any], schema: list[dict[str, Any]], factor: float, skewed: set[str]) -> dict:
+    """Scale numerics up (clipped to the accepted bounds) and pin skewed categoricals to one value."""
+    shifted = dict(applicant)
+    for feature in schema:
+        name = feature["name"]
+        if feature["type"] == "numeric":
+            value = min(float(applicant[name]) * factor, float(feature["upper_bound"]))
+            shifted[name] = round(value) if feature.get("dtype") == "integer" else value
+        elif name in skewed:
+            shifted[name] = feature["categories"][-1]
+    return shifted
+
+
+def send(session: requests.Session, url: str, applicant: dict[str, Any]) -> tuple[int, int | None]:
+    try:
+        response = session.post(f"{url}/predict", json=applicant, timeout=10)
+        label = response.json().get("label") if response.ok else None
+        return response.status_code, label
+    except (requests.RequestException, ValueError):
+        return 0, None
+
+
+def run_phase(url: str, name: str, applicants: list[dict], concurrency: int) -> Counter:
+    print(f"{name}: sending {len(applicants)} applicants to {url}/predict", flush=True)
+    outcomes: Counter = Counter()
+    started = time.perf_counter()
+    with ThreadPoolExecutor(concurrency) as pool, requests.Session() as session:
+        for done, (status, label) in enumerate(pool.map(lambda a: send(session, url, a), applicants), start=1):
+            outcomes["ok" if status == 200 else f"http {status or 'error'}"] += 1
+            outcomes["flagged"] += label == 1
+            if done % max(len(applicants) // 10, 1) == 0 or done == len(applicants):
+                print(f"  {name}: {done}/{len(applicants)} sent", flush=True)
+    print(
+        f"  {name}: {outcomes['ok']} ok, {outcomes['flagged']} flagged as default, "
+        f"{time.perf_counter() - started:.1f}s",
+        flush=True,
+    )
+    return outcomes
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--url", default=DEFAULT_URL, help="the backend's public base URL (through nginx)")
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="CSV with realistic applicants")
+    parser.add_argument("--count", type=int, default=400, help="applicants per phase")
+    parser.add_argument("--phase", choices=["realistic", "shifted", "both"], default="both")
+    parser.add_argument("--factor", type=float, default=1.8, help="scale applied to numeric features when shifted")
+    parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args(argv)
+    if args.count < 1 or args.concurrency < 1 or args.factor <= 0:
+        print("error: --count, --concurrency and --factor must be positive", file=sys.stderr)
+        return 2
+    try:
+        response = requests.get(f"{args.url}/schema", timeout=10)
+        response.raise_for_status()
+        schema = response.json()["features"]
+        rng = random.Random(args.seed)
+        applicants = realistic_applicants(args.data, schema, args.count, rng)
+    except (requests.RequestException, ValueError, KeyError) as exc:
+        print(f"error: cannot prepare traffic for {args.url}: {exc}", file=sys.stderr)
+        return 2
+    categorical = [f["name"] for f in schema if f["type"] == "categorical"]
+    skewed = set(rng.sample(categorical, min(3, len(categorical))))
+    totals: Counter = Counter()
+    if args.phase in ("realistic", "both"):
+        totals += run_phase(args.url, "realistic", applicants, args.concurrency)
+    if args.phase in ("shifted", "both"):
+        shifted = [shift(a, schema, args.factor, skewed) for a in applicants]
+        totals += run_phase(
+            args.url,
+            f"shifted (x{args.factor} numerics; skewed: {', '.join(sorted(skewed))})",
+            shifted,
+            args.concurrency,
+        )
+    failed = sum(v for k, v in totals.items() if k.startswith("http"))
+    print(f"done: {totals['ok']} answered, {failed} failed. Open the Monitoring page to see the drift.")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
