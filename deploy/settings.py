@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
+from typing import Annotated, Any, ClassVar
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from deploy.errors import UsageError
 
@@ -13,43 +16,56 @@ ROOT = Path(__file__).resolve().parent.parent
 COLORS = ("blue", "green")
 MODEL_NAME = "credit-default"
 
+# The descriptions say what a variable must be: they complete the error message of a bad value.
+Port = Annotated[int, Field(ge=1, le=65535, description="a TCP port (1-65535)")]
+Seconds = Annotated[float, Field(gt=0, allow_inf_nan=False, description="a number of seconds greater than 0")]
+Directory = Annotated[Path, Field(description="a directory path")]
+
 
 def other(color: str) -> str:
     """The other stack's color."""
     return "green" if color == "blue" else "blue"
 
 
-@dataclass(frozen=True)
-class DeploySettings:
-    """Every knob of the CLI; each has an environment variable (docs: README, Deployment)."""
+class DeploySettings(BaseSettings):
+    """Every knob of the CLI; each has an environment variable (docs: README, Deployment).
 
-    project: str = "credit-risk"
-    root: Path = ROOT
-    state_dir: Path = ROOT / ".deploy" / "credit-risk"
-    models_dir: Path = ROOT / "models"
-    public_port: int = 8080
-    preview_port: int = 8081
-    mlflow_port: int = 5000
-    ready_timeout: float = 120.0
-    verify_timeout: float = 20.0
-    up_timeout: float = 300.0
+    `from_env` reads them (empty means default); constructing by attribute name serves tests."""
+
+    model_config = SettingsConfigDict(
+        frozen=True, case_sensitive=True, env_ignore_empty=True, str_strip_whitespace=True, validate_by_name=True
+    )
+
+    root: ClassVar[Path] = ROOT
+    project: str = Field(
+        "credit-risk", min_length=1, validation_alias="COMPOSE_PROJECT_NAME", description="a compose project name"
+    )
+    state_dir: Directory = Field(
+        default_factory=lambda data: ROOT / ".deploy" / data["project"],
+        validation_alias="DEPLOY_STATE_DIR",
+    )
+    models_dir: Directory = Field(ROOT / "models", validation_alias="MODELS_HOST_DIR")
+    public_port: Port = Field(8080, validation_alias="PUBLIC_PORT")
+    preview_port: Port = Field(8081, validation_alias="PREVIEW_PORT")
+    mlflow_port: Port = Field(5000, validation_alias="MLFLOW_PORT")
+    ready_timeout: Seconds = Field(120.0, validation_alias="DEPLOY_READY_TIMEOUT")
+    verify_timeout: Seconds = Field(20.0, validation_alias="DEPLOY_VERIFY_TIMEOUT")
+    up_timeout: Seconds = Field(300.0, validation_alias="DEPLOY_UP_TIMEOUT")
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> DeploySettings:
-        project = environ.get("COMPOSE_PROJECT_NAME", "").strip() or cls.project
-        state_dir = environ.get("DEPLOY_STATE_DIR", "").strip()
-        models_dir = environ.get("MODELS_HOST_DIR", "").strip()
-        return cls(
-            project=project,
-            state_dir=Path(state_dir).resolve() if state_dir else ROOT / ".deploy" / project,
-            models_dir=Path(models_dir).resolve() if models_dir else ROOT / "models",
-            public_port=_port(environ, "PUBLIC_PORT", cls.public_port),
-            preview_port=_port(environ, "PREVIEW_PORT", cls.preview_port),
-            mlflow_port=_port(environ, "MLFLOW_PORT", cls.mlflow_port),
-            ready_timeout=_seconds(environ, "DEPLOY_READY_TIMEOUT", cls.ready_timeout),
-            verify_timeout=_seconds(environ, "DEPLOY_VERIFY_TIMEOUT", cls.verify_timeout),
-            up_timeout=_seconds(environ, "DEPLOY_UP_TIMEOUT", cls.up_timeout),
-        )
+        """The settings these variables give; a bad value is a UsageError naming the variable and the value."""
+        fields = {field.validation_alias: field for field in cls.model_fields.values()}
+        given = {name: environ[name].strip() for name in fields if environ.get(name, "").strip()}
+        try:
+            return cls.model_validate(given)
+        except ValidationError as exc:
+            raise UsageError("; ".join(_explain(fields, error) for error in exc.errors())) from None
+
+    @field_validator("state_dir", "models_dir")
+    @classmethod
+    def _absolute(cls, path: Path) -> Path:
+        return path.resolve()
 
     @property
     def public_url(self) -> str:
@@ -85,23 +101,7 @@ class DeploySettings:
         }
 
 
-def _port(environ: Mapping[str, str], name: str, default: int) -> int:
-    text = environ.get(name, "").strip()
-    if not text:
-        return default
-    if not text.isdigit() or not 0 < int(text) < 65536:
-        raise UsageError(f"{name} must be a TCP port (1-65535), got {text!r}")
-    return int(text)
-
-
-def _seconds(environ: Mapping[str, str], name: str, default: float) -> float:
-    text = environ.get(name, "").strip()
-    if not text:
-        return default
-    try:
-        value = float(text)
-    except ValueError:
-        raise UsageError(f"{name} must be a number of seconds, got {text!r}") from None
-    if not value > 0:
-        raise UsageError(f"{name} must be positive, got {text!r}")
-    return value
+def _explain(fields: Mapping[Any, Any], error: Any) -> str:
+    """'PUBLIC_PORT must be a TCP port (1-65535), got 'x'' for pydantic's error about that variable."""
+    name = error["loc"][0]
+    return f"{name} must be {fields[name].description}, got {error['input']!r}"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
 from deploy.errors import UsageError
 from deploy.settings import ROOT, DeploySettings, other
@@ -55,12 +56,47 @@ def test_another_project_gets_its_own_state_directory() -> None:
         ("PUBLIC_PORT", "http", "PUBLIC_PORT must be a TCP port"),
         ("PREVIEW_PORT", "70000", "PREVIEW_PORT must be a TCP port"),
         ("DEPLOY_READY_TIMEOUT", "soon", "DEPLOY_READY_TIMEOUT must be a number"),
-        ("DEPLOY_VERIFY_TIMEOUT", "0", "DEPLOY_VERIFY_TIMEOUT must be positive"),
+        ("DEPLOY_VERIFY_TIMEOUT", "0", "DEPLOY_VERIFY_TIMEOUT must be a number of seconds greater than 0, got '0'"),
+        ("DEPLOY_UP_TIMEOUT", "-1", "DEPLOY_UP_TIMEOUT must be a number of seconds greater than 0"),
     ],
 )
 def test_bad_values_name_the_variable(name: str, value: str, message: str) -> None:
     with pytest.raises(UsageError, match=message):
         DeploySettings.from_env({name: value})
+
+
+def test_every_bad_value_is_named_on_one_line() -> None:
+    with pytest.raises(UsageError) as raised:
+        DeploySettings.from_env({"PUBLIC_PORT": "0", "MLFLOW_PORT": "5000x"})
+    assert str(raised.value) == (
+        "PUBLIC_PORT must be a TCP port (1-65535), got '0'; MLFLOW_PORT must be a TCP port (1-65535), got '5000x'"
+    )
+
+
+def test_empty_or_blank_values_mean_the_default_and_values_are_stripped() -> None:
+    settings = DeploySettings.from_env(
+        {"COMPOSE_PROJECT_NAME": "", "PUBLIC_PORT": "  ", "DEPLOY_STATE_DIR": "", "PREVIEW_PORT": " 9091 "}
+    )
+    assert (settings.project, settings.public_port, settings.preview_port) == ("credit-risk", 8080, 9091)
+    assert settings.state_dir == ROOT / ".deploy" / "credit-risk"
+
+
+def test_only_the_documented_variable_names_count() -> None:
+    settings = DeploySettings.from_env({"project": "lower", "public_port": "1", "ROOT": "/elsewhere"})
+    assert (settings.project, settings.public_port, settings.root) == ("credit-risk", 8080, ROOT)
+
+
+def test_relative_directories_are_made_absolute(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    settings = DeploySettings.from_env({"MODELS_HOST_DIR": "models", "DEPLOY_STATE_DIR": "state"})
+    assert (settings.models_dir, settings.state_dir) == (tmp_path / "models", tmp_path / "state")
+
+
+def test_direct_construction_is_validated_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("DEPLOY_STATE_DIR", raising=False)
+    assert DeploySettings(project="unit").state_dir == ROOT / ".deploy" / "unit"
+    with pytest.raises(ValidationError):
+        DeploySettings(public_port=70000)
 
 
 def test_other_color() -> None:

@@ -42,4 +42,4 @@ def test_a_backend_without_a_model_says_so(answering_server, open_app) -> None:
 
 def test_a_misconfigured_backend_url_is_explained(open_app) -> None:
     app = open_app("backend:8000")
-    assert_friendly(app, "BACKEND_URL must start with http:// or https://")
+    assert_friendly(app, "BACKEND_URL must be a URL starting with http:// or https://, got 'backend:8000'")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from pydantic import ValidationError
 
 from analyst_ui.settings import DEFAULT_BACKEND_URL, Settings, SettingsError
 
@@ -34,3 +35,31 @@ def test_environment_overrides_and_trailing_slash_is_dropped() -> None:
 def test_bad_values_name_the_variable(environ: dict[str, str], named: str) -> None:
     with pytest.raises(SettingsError, match=named):
         Settings.from_env(environ)
+
+
+def test_the_message_is_one_line_naming_every_bad_variable_and_its_value() -> None:
+    with pytest.raises(SettingsError) as raised:
+        Settings.from_env({"BACKEND_URL": "ftp://backend", "BACKEND_TIMEOUT": "inf"})
+    assert str(raised.value) == (
+        "BACKEND_URL must be a URL starting with http:// or https://, got 'ftp://backend'; "
+        "BACKEND_TIMEOUT must be a number of seconds greater than 0, got 'inf'"
+    )
+
+
+def test_empty_values_mean_the_default_and_blanks_are_stripped() -> None:
+    settings = Settings.from_env({"BACKEND_URL": "", "BACKEND_TIMEOUT": "  ", "BACKEND_STATUS_TIMEOUT": " 1.5 "})
+    assert (settings.backend_url, settings.timeout, settings.status_timeout) == (DEFAULT_BACKEND_URL, 15.0, 1.5)
+    assert Settings.from_env({"BACKEND_URL": " https://backend:8000/ "}).backend_url == "https://backend:8000"
+
+
+def test_only_the_documented_variable_names_count() -> None:
+    assert Settings.from_env({"timeout": "1", "backend_url": "ftp://x"}) == Settings.from_env({})
+
+
+def test_direct_construction_is_validated_and_frozen() -> None:
+    settings = Settings(backend_url="http://backend/", timeout=2)
+    assert (settings.backend_url, settings.timeout) == ("http://backend", 2.0)
+    with pytest.raises(ValidationError):
+        Settings(timeout=0)
+    with pytest.raises(ValidationError):
+        settings.timeout = 5  # type: ignore[misc]
