@@ -340,7 +340,14 @@ def server_specs(bundle: Path, metadata: dict[str, Any], batch_rows: int) -> lis
             "warning",
         ],
         cwd=BACKEND,
-        env={**base_env, "MODEL_DIR": str(bundle), "DEPLOY_COLOR": "blue", "LOG_LEVEL": "WARNING"},
+        env={
+            **base_env,
+            "MODEL_DIR": str(bundle),
+            "DEPLOY_COLOR": "blue",
+            "LOG_LEVEL": "WARNING",
+            # Measured as in production: every prediction goes to the prediction log.
+            "PREDICTION_LOG_PATH": str(Path(tempfile.mkdtemp(prefix="bench-log-")) / "predictions.db"),
+        },
         ready_path="/ready",
         single_path="/predict?explain=false",
         explain_path="/predict",

@@ -2,9 +2,9 @@
 
     python -m deploy.simulate_traffic [--url http://localhost:8080/api] [--count 400] [--phase both]
 
-Realistic applicants are real rows of the dataset; shifted ones have larger numbers (amounts,
-durations, ages ... scaled up within the accepted bounds) and three categorical features pinned
-to a single category, so the Monitoring page shows drift. Exit 0 when every request was
+Realistic applicants are real rows of the dataset drawn at random; shifted ones (another draw)
+have larger numbers (amounts, durations, ages ... scaled up within the accepted bounds) and three
+categorical features pinned to a single category, so the Monitoring page shows drift. Exit 0 when every request was
 answered, 1 when some failed, 2 on bad usage.
 """
 
@@ -95,7 +95,9 @@ def main(argv: list[str] | None = None) -> int:
         response.raise_for_status()
         schema = response.json()["features"]
         rng = random.Random(args.seed)
+        # Two independent draws: the same rows in both phases would overstate the evidence of drift.
         applicants = realistic_applicants(args.data, schema, args.count, rng)
+        to_shift = realistic_applicants(args.data, schema, args.count, rng)
     except (requests.RequestException, ValueError, KeyError) as exc:
         print(f"error: cannot prepare traffic for {args.url}: {exc}", file=sys.stderr)
         return 2
@@ -105,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.phase in ("realistic", "both"):
         totals += run_phase(args.url, "realistic", applicants, args.concurrency)
     if args.phase in ("shifted", "both"):
-        shifted = [shift(a, schema, args.factor, skewed) for a in applicants]
+        shifted = [shift(a, schema, args.factor, skewed) for a in to_shift]
         totals += run_phase(
             args.url,
             f"shifted (x{args.factor} numerics; skewed: {', '.join(sorted(skewed))})",

@@ -29,6 +29,7 @@ class BackendError(Exception):
     message: str
     status_code: int | None = None
     problems: list[Problem] = field(default_factory=list)
+    reason: str = ""  # the backend's own words (its `detail`), when it gave some
 
     def __post_init__(self) -> None:
         super().__init__(self.message)
@@ -129,6 +130,28 @@ class BackendClient:
             response.content, response.headers.get("X-Model-Version"), response.headers.get("X-Deployment-Color")
         )
 
+    def monitoring_summary(self, window: str) -> dict[str, Any]:
+        """GET /monitoring/summary: volume, share flagged, score and feature drift over the last `window`."""
+        try:
+            return self._json("GET", "/monitoring/summary", self.settings.timeout, params={"window": window})
+        except BackendNotReady as exc:  # a model may be ready while the prediction log is not
+            raise BackendNotReady(
+                f"Monitoring is unavailable: {exc.reason}.", exc.status_code, reason=exc.reason
+            ) from None
+        except BackendRejected as exc:
+            if exc.status_code == 404:
+                raise BackendRejected(
+                    f"The scoring service at {self.base_url} has no monitoring endpoint (HTTP 404): "
+                    "it may run an older version.",
+                    404,
+                ) from None
+            about_window = [p.message for p in exc.problems if p.field == "window"]
+            if about_window:
+                raise BackendRejected(
+                    f"The scoring service refused the window {window!r}: {about_window[0]}.", exc.status_code
+                ) from None
+            raise
+
     def _json(self, method: str, path: str, timeout: float, **kwargs: Any) -> dict[str, Any]:
         response = self._call(method, path, timeout, **kwargs)
         try:
@@ -180,7 +203,7 @@ def _error_of(response: requests.Response, base_url: str) -> BackendError:
     code = response.status_code
     reason = str(body.get("detail") or body.get("reason") or "").strip()
     if code == 503 and reason:
-        return BackendNotReady(f"The scoring service has no model ready: {reason}.", code)
+        return BackendNotReady(f"The scoring service has no model ready: {reason}.", code, reason=reason)
     if code in UNAVAILABLE_STATUSES:
         return BackendUnreachable(
             f"The scoring service at {base_url} is unavailable (HTTP {code}). "

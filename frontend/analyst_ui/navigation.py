@@ -20,6 +20,7 @@ PAGES = (
     PageSpec("views/score.py", "Score an applicant", ":material/person_search:", "score"),
     PageSpec("views/batch.py", "Batch scoring", ":material/table_view:", "batch"),
     PageSpec("views/model_card.py", "Model card", ":material/model_training:", "model"),
+    PageSpec("views/monitoring.py", "Monitoring", ":material/monitoring:", "monitoring"),
 )
 
 

@@ -50,13 +50,22 @@ def stop(process: subprocess.Popen) -> None:
 
 
 class Backend:
-    """A real `uvicorn app.main:app` process serving a bundle on a free port."""
+    """A real `uvicorn app.main:app` process serving a bundle on a free port, logging predictions to its own
+    fresh SQLite file in `log_dir` (`environ` adds or overrides environment variables)."""
 
-    def __init__(self, bundle: Path, log_dir: Path) -> None:
+    def __init__(self, bundle: Path, log_dir: Path, **environ: str) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = log_dir / f"backend-{self.port}.log"
-        env = {**os.environ, "MODEL_DIR": str(bundle), "DEPLOY_COLOR": "green", "LOG_LEVEL": "WARNING"}
+        self.prediction_log = log_dir / f"predictions-{self.port}.db"
+        env = {
+            **os.environ,
+            "MODEL_DIR": str(bundle),
+            "DEPLOY_COLOR": "green",
+            "LOG_LEVEL": "WARNING",
+            "PREDICTION_LOG_PATH": str(self.prediction_log),
+            **environ,
+        }
         with self.log.open("wb") as out:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "uvicorn", "app.main:app", "--host", "127.0.0.1", "--port", str(self.port)],

@@ -16,6 +16,7 @@ from analyst_ui.applicant_form import label_of
 from analyst_ui.score_result import probability_text
 from frontend.tests.chromium import CHROMIUM, Chromium
 from frontend.tests.processes import APP_SCRIPT, ROOT, free_port, stop, wait_for
+from frontend.tests.traffic import dataset_applicants, score, shifted, summary_counting
 
 pytestmark = pytest.mark.slow
 
@@ -99,3 +100,19 @@ def test_a_browser_scores_an_applicant_uploads_a_batch_and_reads_the_model_card(
     browser.open(f"{ui_url}/model")
     browser.wait_for(f"{count('stImage')} == {len(requests.get(f'{backend.url}/model', timeout=10).json()['plots'])}")
     browser.screenshot(ARTIFACTS / "model-card.png")
+
+
+def test_a_browser_shows_volume_and_drift_on_the_monitoring_page(backend, ui_url: str, browser: Chromium) -> None:
+    before = summary_counting(backend.url, 0)["count"]
+    schema = requests.get(f"{backend.url}/schema", timeout=10).json()
+    applicants = dataset_applicants(schema, 120, seed=1)
+    score(backend.url, applicants[:80])
+    score(backend.url, shifted(applicants[80:], schema))
+    summary = summary_counting(backend.url, before + 120)
+
+    browser.open(f"{ui_url}/monitoring?window=1h")
+    charts = 3 + len(summary["drifting_features"])
+    browser.wait_for(f"{count('stPlotlyChart')} == {charts} && {count('stDataFrame')} == 1")
+    assert str(summary["count"]) in browser.evaluate(texts("stMetricValue"))
+    assert {"duration_in_month", "credit_amount"} <= set(summary["drifting_features"])
+    browser.screenshot(ARTIFACTS / "monitoring.png")

@@ -135,3 +135,35 @@ def test_bad_csv_lists_row_and_column_problems(backend) -> None:
     assert caught.value.status_code == 422
     assert [(p.row, p.field) for p in caught.value.problems] == [(0, "credit_amount")]
     assert isinstance(caught.value.problems[0], Problem)
+
+
+def test_monitoring_without_its_log_says_monitoring_is_unavailable(answering_server: Callable[..., str]) -> None:
+    body = json.dumps({"detail": "the prediction log is disabled (PREDICTION_LOG_ENABLED=false)", "errors": []})
+    url = answering_server(503, "application/json", body.encode())
+    with pytest.raises(BackendNotReady) as caught:
+        client_for(url).monitoring_summary("1h")
+    assert caught.value.message == (
+        "Monitoring is unavailable: the prediction log is disabled (PREDICTION_LOG_ENABLED=false)."
+    )
+
+
+def test_a_backend_without_monitoring_is_explained(answering_server: Callable[..., str]) -> None:
+    url = answering_server(404, "application/json", b'{"detail": "Not Found"}')
+    with pytest.raises(BackendRejected, match=r"has no monitoring endpoint \(HTTP 404\): it may run an older version"):
+        client_for(url).monitoring_summary("1h")
+
+
+@pytest.mark.slow
+def test_a_window_the_backend_refuses_is_named(backend) -> None:
+    with pytest.raises(BackendRejected) as caught:
+        client_for(backend.url).monitoring_summary("2y")
+    assert caught.value.status_code == 422
+    assert caught.value.message.startswith("The scoring service refused the window '2y': ")
+    assert caught.value.problems == []  # the message says it all: no table of one row
+
+
+@pytest.mark.slow
+def test_monitoring_summary_of_a_real_backend(backend) -> None:
+    summary = client_for(backend.url).monitoring_summary("15m")
+    assert (summary["window"], summary["window_seconds"]) == ("15m", 900)
+    assert summary["count"] == sum(bucket["count"] for bucket in summary["volume"])

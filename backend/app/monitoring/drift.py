@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy.stats import chisquare
 
 OTHER = "__other__"
 EPSILON = 1e-4  # floor for empty bins, the usual PSI convention
@@ -54,6 +53,8 @@ def categorical_shares(values: Sequence[Any], categories: Sequence[str]) -> dict
 
 def p_value(expected: Sequence[float], actual: Sequence[float], rows: int) -> float | None:
     """Chi-square goodness of fit of the observed counts to the reference shares (empty bins floored)."""
+    from scipy.stats import chisquare  # imported on first use: scipy.stats adds ~1 s to every start-up
+
     if rows == 0:
         return None
     expected_shares = np.clip(np.asarray(expected, dtype=float), EPSILON, None)

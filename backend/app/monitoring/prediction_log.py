@@ -1,24 +1,26 @@
 """Prediction log: every prediction in an embedded SQLite store, written off the request path.
 
-Predictions are queued in memory and a background thread writes them in batches, so logging
-never blocks or fails a prediction. SQLite runs in WAL mode with a busy timeout, so several
-worker processes can share one file. A full queue or a failed write drops those records and
-calls `on_failure` (a metric counts them); the prediction itself has already been answered.
+Each request's predictions are queued in memory as one item and a background thread writes them
+in batches (inputs serialized with orjson), so logging never blocks or fails a prediction. SQLite
+runs in WAL mode with a busy timeout, so several worker processes can share one file. A full
+queue or a failed write drops those records and calls `on_failure` (a metric counts them); the
+prediction itself has already been answered.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import queue
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
+
+import orjson
 
 logger = logging.getLogger(__name__)
 
@@ -37,15 +39,27 @@ CREATE INDEX IF NOT EXISTS predictions_ts ON predictions (ts);
 """
 
 
+class Scored(Protocol):
+    probability: float
+    label: int
+
+
 @dataclass(frozen=True)
-class PredictionRecord:
+class PredictionBatch:
+    """The predictions of one request, queued as one item: the request pays O(1), the writer expands it."""
+
     ts: float
     model_version: str
     color: str
     source: str  # "single", "batch" or "probe"
-    probability: float
-    label: int
-    inputs: dict[str, Any]
+    inputs: Sequence[dict[str, Any]]
+    predictions: Sequence[Scored]
+
+    def rows(self) -> list[tuple]:
+        return [
+            (self.ts, self.model_version, self.color, self.source, p.probability, p.label, orjson.dumps(i).decode())
+            for i, p in zip(self.inputs, self.predictions)
+        ]
 
 
 @dataclass(frozen=True)
@@ -75,15 +89,16 @@ class PredictionLog:
         path: Path,
         retention_days: float,
         on_failure: Callable[[int], None] = lambda count: None,
-        max_queue: int = 100_000,
+        max_queue: int = 10_000,
         flush_interval_s: float = 0.2,
     ) -> None:
         self.path = Path(path)
         self.retention_s = retention_days * 86_400
         self.on_failure = on_failure
         self.flush_interval_s = flush_interval_s
-        self._queue: queue.Queue[PredictionRecord | None] = queue.Queue(maxsize=max_queue)
+        self._queue: queue.Queue[PredictionBatch] = queue.Queue(maxsize=max_queue)
         self._thread: threading.Thread | None = None
+        self._stop = threading.Event()
         self._last_purge = 0.0
 
     def start(self) -> None:
@@ -94,21 +109,21 @@ class PredictionLog:
         self._thread = threading.Thread(target=self._run, name="prediction-log", daemon=True)
         self._thread.start()
 
-    def record(self, records: Iterable[PredictionRecord]) -> None:
-        """Queue records; never raises and never waits."""
+    def record(self, batches: Iterable[PredictionBatch]) -> None:
+        """Queue the predictions of requests; never raises and never waits (a full queue drops and counts)."""
         dropped = 0
-        for item in records:
+        for item in batches:
             try:
                 self._queue.put_nowait(item)
             except queue.Full:
-                dropped += 1
+                dropped += len(item.predictions)
         if dropped:
             self.on_failure(dropped)
 
     def close(self, timeout_s: float = 10.0) -> None:
         """Flush what is queued and stop the writer."""
         if self._thread is not None and self._thread.is_alive():
-            self._queue.put(None)
+            self._stop.set()
             self._thread.join(timeout_s)
 
     def flush(self, timeout_s: float = 10.0) -> None:
@@ -118,41 +133,40 @@ class PredictionLog:
             time.sleep(0.01)
 
     def _run(self) -> None:
+        """Every flush interval, write what is queued: the writer never wakes per request."""
         connection = None
-        stop = False
-        while not stop:
-            batch: list[PredictionRecord] = []
-            item = self._queue.get()
-            if item is None:
-                stop = True
-            else:
-                batch.append(item)
-            while len(batch) < 1000:
+        while True:
+            stopping = self._stop.wait(self.flush_interval_s)
+            while not self._queue.empty():
+                batch = self._drain(max_items=1000)
                 try:
-                    item = self._queue.get(timeout=self.flush_interval_s if not stop else 0)
-                except queue.Empty:
-                    break
-                if item is None:
-                    stop = True
-                else:
-                    batch.append(item)
-            try:
-                connection = connection or connect(self.path)
-                self._write(connection, batch)
-            except sqlite3.Error as exc:
-                logger.warning("prediction log: dropped %d records: %s", len(batch), exc)
-                self.on_failure(len(batch))
-                if connection is not None:
-                    connection.close()
-                connection = None
-            finally:
-                for _ in range(len(batch) + (1 if stop else 0)):
-                    self._queue.task_done()
+                    connection = connection or connect(self.path)
+                    self._write(connection, [row for item in batch for row in item.rows()])
+                except (sqlite3.Error, TypeError) as exc:  # TypeError: inputs orjson cannot serialize
+                    lost = sum(len(item.predictions) for item in batch)
+                    logger.warning("prediction log: dropped %d records: %s", lost, exc)
+                    self.on_failure(lost)
+                    if connection is not None:
+                        connection.close()
+                    connection = None
+                finally:
+                    for _ in batch:
+                        self._queue.task_done()
+            if stopping:
+                break
         if connection is not None:
             connection.close()
 
-    def _write(self, connection: sqlite3.Connection, batch: list[PredictionRecord]) -> None:
-        rows = [(r.ts, r.model_version, r.color, r.source, r.probability, r.label, json.dumps(r.inputs)) for r in batch]
+    def _drain(self, max_items: int) -> list[PredictionBatch]:
+        items: list[PredictionBatch] = []
+        while len(items) < max_items:
+            try:
+                items.append(self._queue.get_nowait())
+            except queue.Empty:
+                break
+        return items
+
+    def _write(self, connection: sqlite3.Connection, rows: list[tuple]) -> None:
         with connection:
             connection.executemany(
                 "INSERT INTO predictions (ts, model_version, color, source, probability, label, inputs)"
@@ -175,7 +189,7 @@ class PredictionLog:
                 (start_ts, limit),
             ).fetchall()
         return [
-            LoggedPrediction(ts, version, color, p, label, json.loads(inputs))
+            LoggedPrediction(ts, version, color, p, label, orjson.loads(inputs))
             for ts, version, color, p, label, inputs in rows
         ]
 

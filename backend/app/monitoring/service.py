@@ -12,7 +12,7 @@ from app.core.config import Settings
 from app.core.errors import ApiError, FieldError
 from app.core.scoring import PredictionEvent
 from app.monitoring.drift import DriftThresholds
-from app.monitoring.prediction_log import PredictionLog, PredictionRecord
+from app.monitoring.prediction_log import PredictionBatch, PredictionLog
 from app.monitoring.summary import build_summary, parse_window
 
 logger = logging.getLogger(__name__)
@@ -57,10 +57,12 @@ class Monitoring:
             if self.enabled:
                 self.on_log_failure(len(event.predictions))
             return
-        now = time.time()
         self.log.record(
-            PredictionRecord(now, event.model_version, self.color, event.source, p.probability, p.label, applicant)
-            for applicant, p in zip(event.applicants, event.predictions)
+            [
+                PredictionBatch(
+                    time.time(), event.model_version, self.color, event.source, event.applicants, event.predictions
+                )
+            ]
         )
 
     def summary(self, window: str, reference: dict[str, Any], served_version: str) -> dict[str, Any]:

@@ -20,7 +20,12 @@ router = APIRouter(tags=["monitoring"])
 @router.get("/monitoring/summary", response_model=MonitoringSummary, responses=error_docs(422, 503))
 async def monitoring_summary(
     request: Request,
-    window: str = Query("1h", description="how far back: 15m, 1h, 24h, 7d (capped at 366d)", pattern=WINDOW_REGEX),
+    window: str = Query(
+        "1h",
+        description="how far back: 15m, 1h, 24h, 7d (capped at 366d)",
+        # Documented here, checked by parse_window: its 422 explains the format in words, not as a regex.
+        json_schema_extra={"pattern": WINDOW_REGEX},
+    ),
 ) -> Response:
     """Counts over time, share flagged, score distribution and per-feature PSI against the training reference."""
     service = ready_service(request)

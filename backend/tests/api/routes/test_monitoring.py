@@ -123,6 +123,7 @@ def test_a_bad_window_is_a_422_naming_the_parameter(catboost_client: TestClient,
     response = catboost_client.get("/monitoring/summary", params={"window": window})
     assert response.status_code == 422
     assert [e["field"] for e in response.json()["errors"]] == ["window"]
+    assert "minutes, hours or days (15m, 24h, 7d)" in response.json()["errors"][0]["message"]
 
 
 def test_long_windows_are_capped_at_a_year(catboost_client: TestClient) -> None:

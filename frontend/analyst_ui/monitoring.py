@@ -1,0 +1,152 @@
+"""The monitoring summary made readable: drift statuses with colors, the drift table, volume and headline facts."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+import pandas as pd
+from pandas.io.formats.style import Styler
+
+WINDOWS = ("15m", "1h", "6h", "24h", "7d")
+DEFAULT_WINDOW = "1h"
+STATUS_ORDER = ("alert", "warn", "ok", "insufficient_data")
+STATUS_COLORS = {"ok": "#2e7d32", "warn": "#f9a825", "alert": "#c62828", "insufficient_data": "#9e9e9e"}
+STATUS_BADGE_COLORS = {"ok": "green", "warn": "orange", "alert": "red", "insufficient_data": "gray"}
+STATUS_LABELS = {"ok": "ok", "warn": "warn", "alert": "alert", "insufficient_data": "insufficient data"}
+STATUS_ICONS = {
+    "ok": ":material/check_circle:",
+    "warn": ":material/warning:",
+    "alert": ":material/error:",
+    "insufficient_data": ":material/hourglass_empty:",
+}
+DRIFT_COLUMNS = ("feature", "kind", "psi", "p_value", "rows", "status")
+UNKNOWN = "insufficient_data"
+
+
+def status_of(value: str | None) -> str:
+    """A known status; anything else (a newer backend's word, None) counts as insufficient data."""
+    return value if value in STATUS_COLORS else UNKNOWN
+
+
+def status_label(status: str | None) -> str:
+    return STATUS_LABELS[status_of(status)]
+
+
+def status_from_label(label: str) -> str:
+    return next((status for status, text in STATUS_LABELS.items() if text == label), UNKNOWN)
+
+
+def status_cell_style(label: str) -> str:
+    """CSS of a status cell in the drift table: a light tint of the status color behind dark text."""
+    color = STATUS_COLORS[status_from_label(label)]
+    red, green, blue = (int(color[i : i + 2], 16) for i in (1, 3, 5))
+    return f"background-color: rgba({red}, {green}, {blue}, 0.35); color: #212121"
+
+
+def drift_table(features: Mapping[str, Mapping[str, Any]]) -> pd.DataFrame:
+    """One row per feature, largest PSI first (features without a PSI last), ties by name."""
+    rows = [
+        {
+            "feature": name,
+            "kind": drift.get("kind", ""),
+            "psi": drift.get("psi"),
+            "p_value": drift.get("p_value"),
+            "rows": int(drift.get("rows") or 0),
+            "status": status_of(drift.get("status")),
+        }
+        for name, drift in features.items()
+    ]
+    rows.sort(key=lambda row: (row["psi"] is None, -(row["psi"] or 0.0), row["feature"]))
+    table = pd.DataFrame(rows, columns=list(DRIFT_COLUMNS))
+    for column in ("psi", "p_value"):
+        table[column] = pd.to_numeric(table[column], errors="coerce").astype(float)
+    table["rows"] = table["rows"].astype(int)
+    return table
+
+
+def styled_drift_table(table: pd.DataFrame) -> Styler:
+    """The drift table for people: statuses as colored labels, PSI and p-value with three decimals."""
+    shown = table.assign(status=table["status"].map(status_label))
+    styled = shown.style.map(status_cell_style, subset=["status"])
+    return styled.format({"psi": "{:.3f}", "p_value": p_value_text}, na_rep="—")
+
+
+def drifting_in_psi_order(summary: Mapping[str, Any]) -> list[str]:
+    """The features the backend calls drifting (warn or alert), largest PSI first."""
+    features = summary.get("features") or {}
+    names = [name for name in summary.get("drifting_features") or [] if name in features]
+    return sorted(names, key=lambda name: (-(features[name].get("psi") or 0.0), name))
+
+
+def volume_frame(volume: list[Mapping[str, Any]]) -> pd.DataFrame:
+    """Buckets as a table: start (UTC timestamps), count, flagged and not flagged."""
+    frame = pd.DataFrame(list(volume), columns=["start", "count", "flagged"])
+    frame["start"] = pd.to_datetime(frame["start"], utc=True)
+    frame["count"] = frame["count"].astype(int)
+    frame["flagged"] = frame["flagged"].astype(int)
+    frame["not_flagged"] = frame["count"] - frame["flagged"]
+    return frame
+
+
+def versions_text(model_versions: Mapping[str, int]) -> str:
+    """'v3', or 'v3 (210) · v2 (40)' when several versions answered (most predictions first)."""
+    if not model_versions:
+        return "—"
+    if len(model_versions) == 1:
+        return f"v{next(iter(model_versions))}"
+    ranked = sorted(model_versions.items(), key=lambda item: (-item[1], item[0]))
+    return " · ".join(f"v{version} ({count})" for version, count in ranked)
+
+
+def counts_text(counts: Mapping[str, int], suffix: str = "") -> str | None:
+    """{'green': 110, 'blue': 10} -> 'green deployment: 110 · blue deployment: 10' (most first); None if empty."""
+    ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    return " · ".join(f"{name}{suffix}: {count}" for name, count in ranked) or None
+
+
+def share_text(share: float | None) -> str:
+    return "—" if share is None else f"{share:.1%}"
+
+
+def psi_text(psi: float | None) -> str:
+    return "—" if psi is None else f"{psi:.3f}"
+
+
+def p_value_text(p_value: float | None) -> str:
+    """'0.042', '< 0.001'; '—' when there is none (no rows)."""
+    if p_value is None or pd.isna(p_value):
+        return "—"
+    return "< 0.001" if p_value < 0.001 else f"{p_value:.3f}"
+
+
+def drift_rule(thresholds: Mapping[str, Any]) -> str:
+    """When the backend calls a feature or the score drifting, in words."""
+    rule = f"PSI from {thresholds['warn']:g} is warn, from {thresholds['alert']:g} alert"
+    if thresholds.get("max_p_value") is not None:
+        rule += f", when the change is significant (chi-square p-value below {thresholds['max_p_value']:g})"
+    return f"{rule}; with fewer than {thresholds['min_rows']} rows the data is insufficient."
+
+
+def bucket_text(seconds: int) -> str:
+    """60 -> '1 min', 3600 -> '1 h', 86400 -> '1 day'."""
+    if seconds % 86_400 == 0:
+        days = seconds // 86_400
+        return f"{days} day" + ("s" if days > 1 else "")
+    if seconds % 3600 == 0:
+        return f"{seconds // 3600} h"
+    return f"{seconds // 60} min"
+
+
+def status_markdown(status: str | None) -> str:
+    """The status in its color with its icon, for st.metric or st.markdown: ':red[:material/error: alert]'."""
+    key = status_of(status)
+    return f":{STATUS_BADGE_COLORS[key]}[{STATUS_ICONS[key]} {key.replace('_', ' ')}]"
+
+
+def period_text(start: str, end: str) -> str:
+    """Two ISO timestamps as '12 May 09:15 – 10:15 UTC' (the date repeated only when it changes)."""
+    first, last = datetime.fromisoformat(start), datetime.fromisoformat(end)
+    tail = f"{last:%H:%M}" if first.date() == last.date() else f"{last:%d %b %H:%M}"
+    return f"{first:%d %b %H:%M} – {tail} UTC"

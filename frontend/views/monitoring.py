@@ -1,0 +1,123 @@
+"""Monitoring: prediction volume, share flagged, and drift of the score and the features against training."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from analyst_ui import charts
+from analyst_ui.client import BackendError
+from analyst_ui.context import ready_backend, show_backend_error
+from analyst_ui.model_card import table_height
+from analyst_ui.monitoring import (
+    DEFAULT_WINDOW,
+    WINDOWS,
+    counts_text,
+    drift_rule,
+    drift_table,
+    drifting_in_psi_order,
+    period_text,
+    share_text,
+    status_markdown,
+    styled_drift_table,
+    versions_text,
+    volume_frame,
+)
+from analyst_ui.monitoring_charts import distribution_chart, psi_chart, volume_chart
+
+WINDOW_KEY = "window"  # also the URL query parameter: /monitoring?window=24h
+EMPTY_MESSAGE = "No predictions in this window yet — score applicants or run `make simulate-traffic`."
+
+st.title("Monitoring")
+client, status = ready_backend()
+with st.container(horizontal=True, vertical_alignment="bottom"):
+    window = st.segmented_control(
+        "Window", WINDOWS, default=DEFAULT_WINDOW, required=True, key=WINDOW_KEY, bind="query-params"
+    )
+    st.button("Refresh", icon=":material/refresh:", key="monitoring.refresh")
+try:
+    with st.spinner("Reading the prediction log…"):
+        summary = client.monitoring_summary(window or DEFAULT_WINDOW)
+except BackendError as error:
+    show_backend_error(error)
+    st.stop()
+
+volume = volume_frame(summary["volume"])
+thresholds = summary["thresholds"]
+count_column, flagged_column, status_column, version_column = st.columns(4)
+count_column.metric("Predictions in window", summary["count"], help=period_text(summary["from"], summary["to"]))
+flagged_column.metric(
+    "Share flagged", share_text(summary["share_flagged"]), help=f"{summary['flagged']} predicted to default"
+)
+status_column.metric(
+    "Drift status",
+    status_markdown(summary["status"]),
+    help="The worst of the score and the features. " + drift_rule(thresholds),
+)
+version_column.metric(
+    "Model version",
+    versions_text(summary["model_versions"]),
+    help=counts_text(summary.get("colors") or {}, " deployment"),
+)
+st.caption(f"Last {summary['window']}: {period_text(summary['from'], summary['to'])}.")
+
+if summary["count"] == 0:
+    st.info(EMPTY_MESSAGE, icon=":material/hourglass_empty:")
+    st.stop()
+if summary["count"] < thresholds["min_rows"]:
+    st.warning(
+        f"Only {summary['count']} predictions in this window: drift needs at least {thresholds['min_rows']}. "
+        "Pick a longer window or wait for more traffic.",
+        icon=":material/hourglass_top:",
+    )
+
+st.plotly_chart(volume_chart(volume, summary["bucket_seconds"]), key="monitoring_volume", config=charts.CHART_CONFIG)
+
+table = drift_table(summary["features"])
+score_column, psi_column = st.columns(2, gap="large")
+with score_column:
+    st.subheader("Score now vs training")
+    served = summary.get("served_version")
+    if served:
+        st.caption(f"Probabilities of model v{served}, the one served now, against its hold-out scores.")
+    st.plotly_chart(
+        distribution_chart("Probability of default", summary["score"]),
+        key="monitoring_score",
+        config=charts.CHART_CONFIG,
+    )
+with psi_column:
+    st.subheader("Feature drift")
+    st.plotly_chart(psi_chart(table, thresholds), key="monitoring_psi", config=charts.CHART_CONFIG)
+    if thresholds.get("max_p_value") is not None:
+        st.caption(
+            "A bar past a line stays green when the change may be sampling noise "
+            f"(p-value of {thresholds['max_p_value']:g} or more)."
+        )
+
+st.dataframe(
+    styled_drift_table(table),
+    hide_index=True,
+    height=table_height(len(table)),
+    column_config={
+        "feature": st.column_config.TextColumn("feature", width="large"),
+        "psi": st.column_config.NumberColumn("PSI", help="population stability index against training"),
+        "p_value": st.column_config.NumberColumn(
+            "p-value", help="chi-square test of the change: below the cut-off it is not sampling noise"
+        ),
+        "rows": st.column_config.NumberColumn("rows", help="predictions in the window with this feature"),
+        "status": st.column_config.TextColumn("status", width="medium"),
+    },
+)
+
+drifting = drifting_in_psi_order(summary)
+st.subheader(f"Drifting features ({len(drifting)})")
+if not drifting:
+    st.success("No feature drifts. " + drift_rule(thresholds), icon=":material/check_circle:")
+feature_columns = st.columns(2)
+for index, name in enumerate(drifting):
+    with feature_columns[index % 2]:
+        st.plotly_chart(
+            distribution_chart(name, summary["features"][name]),
+            key=f"monitoring_feature_{name}",
+            config=charts.CHART_CONFIG,
+        )
+st.caption("Grey bars: the training data. Colored bars: this window, in the color of the status.")
