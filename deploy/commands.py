@@ -129,12 +129,12 @@ def require_idle(ctx: Context, color: str) -> None:
 
 
 def start_stack(ctx: Context, color: str, version: str) -> None:
-    """(Re)create the idle stack `color` serving `version`; never touches the active stack or nginx."""
-    require_idle(ctx, color)
+    """(Re)create the stack `color` serving `version`; never touches nginx. The callers made sure `color`
+    is idle (the active stack is never re-created)."""
     bundles.require(ctx.settings.models_dir, MODEL_NAME, version)
     ctx.state.pin(color, version)
     ctx.say(f"deploy: starting {color} with model v{version} (no traffic change)")
-    ctx.compose().run("up", "--detach", "--no-deps", "--force-recreate", *stack_services(color))
+    ctx.compose().up(stack_services(color), wait=False, no_deps=True, recreate=True)
 
 
 def deploy(ctx: Context, color: str, version: str | None) -> int:
@@ -178,8 +178,7 @@ def switch(ctx: Context, color: str) -> int:
         say=ctx.say,
     )
     outcome = runner.run(color)
-    seconds = ctx.state.load().history[-1].seconds
-    ctx.say(f"switch {active} -> {color}: {outcome.result.upper()} in {seconds:.1f}s: {outcome.reason}")
+    ctx.say(f"switch {active} -> {color}: {outcome.result.upper()} in {outcome.seconds:.1f}s: {outcome.reason}")
     return outcome.exit_code
 
 
@@ -194,9 +193,10 @@ def status(ctx: Context) -> int:
     """Active color, each stack's containers, pinned and served model versions, the last switches."""
     settings = ctx.settings
     active = ctx.active_file.active()
-    pins = ctx.state.load().versions
+    state = ctx.state.load()
     docker_up = ctx.docker_up()
     statuses = ctx.compose().ps() if docker_up else {}
+    proxy_up = "nginx" in statuses and statuses["nginx"].state == "running"
     ctx.say(f"project {settings.project}: traffic -> {active}   (state: {settings.state_dir})")
     if not docker_up:
         ctx.say("  docker: the engine is not reachable; container states unknown")
@@ -206,7 +206,6 @@ def status(ctx: Context) -> int:
         role = (
             f"ACTIVE, public :{settings.public_port}" if color == active else f"idle, preview :{settings.preview_port}"
         )
-        proxy_up = "nginx" in statuses and statuses["nginx"].state == "running"
         answer = serving(settings.public_url if color == active else settings.preview_url) if proxy_up else None
         served = (
             f"serves v{answer.version} ({'ready' if answer.ready else 'NOT ready: ' + answer.detail})"
@@ -214,14 +213,14 @@ def status(ctx: Context) -> int:
             else "not answering"
         )
         ctx.say(
-            f"  {color:<6} [{role}] pinned model v{pins.get(color, '-')}; {served}; backend "
+            f"  {color:<6} [{role}] pinned model v{state.versions.get(color, '-')}; {served}; backend "
             f"{_container(statuses, f'backend-{color}')}, frontend {_container(statuses, f'frontend-{color}')}"
         )
     try:
         ctx.say(f"  newest model in {settings.models_dir}: v{bundles.newest(settings.models_dir, MODEL_NAME)}")
     except UsageError as exc:
         ctx.say(f"  {exc}")
-    history = ctx.state.load().history[-HISTORY_SHOWN:]
+    history = state.history[-HISTORY_SHOWN:]
     ctx.say(f"last switches ({len(history)} shown, newest last):" if history else "no switch attempted yet")
     for attempt in history:
         ctx.say(

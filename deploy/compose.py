@@ -69,12 +69,14 @@ class Compose:
     def build(self) -> None:
         self.run("--profile", "train", "build")
 
-    def up(self, services: Sequence[str], wait: bool = True, no_deps: bool = False) -> None:
+    def up(self, services: Sequence[str], wait: bool = True, no_deps: bool = False, recreate: bool = False) -> None:
         args = ["up", "--detach"]
         if wait:
             args += ["--wait", "--wait-timeout", str(int(self.settings.up_timeout))]
         if no_deps:
             args.append("--no-deps")
+        if recreate:
+            args.append("--force-recreate")
         self.run(*args, *services)
 
     def train(self, git_commit: str) -> None:

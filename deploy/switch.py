@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 from deploy.errors import DeployError
@@ -44,6 +44,7 @@ class SwitchOutcome:
     result: str  # switched | already active | refused | rolled back | failed
     reason: str
     exit_code: int
+    seconds: float = 0.0  # the attempt's duration (set by Switch.run)
 
 
 @dataclass
@@ -66,6 +67,7 @@ class Switch:
             outcome = SwitchOutcome("already active", f"{target} already receives the traffic; nothing changed", 0)
         else:
             outcome, target_version = self._switch(source, target, target_version)
+        outcome = replace(outcome, seconds=round(self.clock() - started, 2))
         self.state.record(
             Attempt(
                 time=Attempt.now(),
@@ -75,7 +77,7 @@ class Switch:
                 target_version=target_version,
                 result=outcome.result,
                 reason=outcome.reason,
-                seconds=round(self.clock() - started, 2),
+                seconds=outcome.seconds,
             )
         )
         return outcome

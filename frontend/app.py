@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from analyst_ui.client import BackendClient
-from analyst_ui.context import remember_status
+from analyst_ui.context import remember_backend
 from analyst_ui.navigation import navigation
 from analyst_ui.settings import Settings, SettingsError
 from analyst_ui.sidebar import render_sidebar
@@ -22,7 +22,8 @@ try:
 except SettingsError as exc:
     st.error(f"The UI is misconfigured: {exc}.", icon=":material/settings:")
     st.stop()
-status = BackendClient(settings).status()
-remember_status(status)
+client = BackendClient(settings)
+status = client.status()
+remember_backend(client, status)
 render_sidebar(status)
 page.run()

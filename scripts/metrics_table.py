@@ -20,21 +20,22 @@ from pathlib import Path
 from typing import Any
 
 DEFAULT_BUNDLE = Path("models/credit-default/latest")
-COLUMNS = [  # (metadata key, column title, number format)
-    ("cv_roc_auc_mean", "CV ROC AUC", ".4f"),
-    ("cv_roc_auc_std", "± std", ".4f"),
-    ("cv_pr_auc_mean", "CV PR AUC", ".4f"),
-    ("test_roc_auc", "test ROC AUC", ".4f"),
-    ("test_pr_auc", "test PR AUC", ".4f"),
-    ("test_accuracy", "accuracy", ".4f"),
-    ("test_precision", "precision", ".4f"),
-    ("test_recall", "recall", ".4f"),
-    ("test_f1", "F1", ".4f"),
-    ("test_brier", "Brier", ".4f"),
-    ("test_log_loss", "log loss", ".4f"),
-    ("threshold", "threshold", ".4f"),
-    ("seconds", "seconds", ".1f"),
+COLUMNS = [  # (metadata key, column title)
+    ("cv_roc_auc_mean", "CV ROC AUC"),
+    ("cv_roc_auc_std", "± std"),
+    ("cv_pr_auc_mean", "CV PR AUC"),
+    ("test_roc_auc", "test ROC AUC"),
+    ("test_pr_auc", "test PR AUC"),
+    ("test_accuracy", "accuracy"),
+    ("test_precision", "precision"),
+    ("test_recall", "recall"),
+    ("test_f1", "F1"),
+    ("test_brier", "Brier"),
+    ("test_log_loss", "log loss"),
+    ("threshold", "threshold"),
+    ("seconds", "seconds"),
 ]
+NUMBER_FORMATS = {"seconds": ".1f"}  # every other column: ".4f"
 
 
 class MetadataError(ValueError):
@@ -83,12 +84,12 @@ def markdown(metadata: dict[str, Any]) -> str:
         f"Passed the quality gate with test ROC AUC {format_value(metrics.get('test_roc_auc'))}, "
         f"decision threshold {format_value(metadata.get('threshold', metrics.get('threshold')))}.",
         "",
-        "| candidate | " + " | ".join(title for _, title, _ in COLUMNS) + " |",
+        "| candidate | " + " | ".join(title for _, title in COLUMNS) + " |",
         "| --- |" + " ---: |" * len(COLUMNS),
     ]
     for row in metadata["candidates"]:
         name = row["candidate"]
-        cells = [format_value(row.get(key), number_format) for key, _, number_format in COLUMNS]
+        cells = [format_value(row.get(key), NUMBER_FORMATS.get(key, ".4f")) for key, _ in COLUMNS]
         if name == champion:
             name, cells = f"**{name}** (champion)", [f"**{cell}**" for cell in cells]
         lines.append(f"| {name} | " + " | ".join(cells) + " |")

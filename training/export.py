@@ -26,9 +26,10 @@ def export_bundle(
     """Write <export_dir>/<model_name>/<version>/ atomically and repoint <model_name>/latest."""
     model_root = Path(export_dir) / model_name
     target = model_root / str(version)
-    if target.exists() and exported_run_id(target) != metadata.get("run_id"):
+    existing_run = exported_run_id(target) if target.exists() else None
+    if target.exists() and existing_run != metadata.get("run_id"):
         raise TrainingInputError(
-            f"{target} already holds version {version} of run {exported_run_id(target)}, not run "
+            f"{target} already holds version {version} of run {existing_run}, not run "
             f"{metadata.get('run_id')}: refusing to overwrite a bundle from another MLflow store"
         )
     model_root.mkdir(parents=True, exist_ok=True)

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import pandas as pd
@@ -25,6 +25,9 @@ from fastapi.testclient import TestClient
 from app.core.bundle import BundleMetadata
 from app.core.config import Settings
 from app.main import create_app
+
+if TYPE_CHECKING:
+    from training.data import Dataset
 
 LOAD_TIMEOUT_S = 60
 
@@ -157,40 +160,41 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="session")
-def training_rows() -> pd.DataFrame:
-    """200 applicants typed exactly as at training time (float64 numbers, object strings)."""
+def dataset() -> Dataset:
+    """The training data set, loaded once per session as training loads it."""
     from training.config import DataConfig
     from training.data import load_dataset
 
     config = DataConfig(path=ROOT / "data" / "german_credit.csv", target="creditability", positive_label="bad")
-    return load_dataset(config).features.head(200)
+    return load_dataset(config)
+
+
+def json_ready(rows: pd.DataFrame, bundle: Path) -> list[dict[str, Any]]:
+    """Rows as JSON applicants in the bundle's feature order (integer features as int)."""
+    metadata = read_metadata(bundle)
+    integers = {f["name"] for f in metadata["features"] if f.get("dtype") == "integer"}
+    return [
+        {name: int(value) if name in integers else value for name, value in row.items()}
+        for row in rows[metadata["feature_order"]].to_dict("records")
+    ]
+
+
+@pytest.fixture(scope="session")
+def training_rows(dataset: Dataset) -> pd.DataFrame:
+    """200 applicants typed exactly as at training time (float64 numbers, object strings)."""
+    return dataset.features.head(200)
 
 
 @pytest.fixture(scope="session")
 def applicants(training_rows: pd.DataFrame, catboost_bundle: Path) -> list[dict[str, Any]]:
     """The same 200 applicants, JSON-ready (integer features as int); every test bundle accepts them."""
-    metadata = read_metadata(catboost_bundle)
-    integers = {f["name"] for f in metadata["features"] if f.get("dtype") == "integer"}
-    return [
-        {name: int(value) if name in integers else value for name, value in row.items()}
-        for row in training_rows[metadata["feature_order"]].to_dict("records")
-    ]
+    return json_ready(training_rows, catboost_bundle)
 
 
 @pytest.fixture(scope="session")
-def random_applicants(catboost_bundle: Path) -> list[dict[str, Any]]:
+def random_applicants(dataset: Dataset, catboost_bundle: Path) -> list[dict[str, Any]]:
     """300 applicants drawn at random from the whole dataset (its file order is not random), JSON-ready."""
-    from training.config import DataConfig
-    from training.data import load_dataset
-
-    config = DataConfig(path=ROOT / "data" / "german_credit.csv", target="creditability", positive_label="bad")
-    sample = load_dataset(config).features.sample(300, random_state=7)
-    metadata = read_metadata(catboost_bundle)
-    integers = {f["name"] for f in metadata["features"] if f.get("dtype") == "integer"}
-    return [
-        {name: int(value) if name in integers else value for name, value in row.items()}
-        for row in sample[metadata["feature_order"]].to_dict("records")
-    ]
+    return json_ready(dataset.features.sample(300, random_state=7), catboost_bundle)
 
 
 BACKEND = Path(__file__).resolve().parents[1]

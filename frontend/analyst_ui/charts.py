@@ -30,7 +30,7 @@ def band_ranges(risk_bands: dict[str, float]) -> dict[str, tuple[float, float]]:
 def probability_gauge(probability: float, threshold: float, risk_bands: dict[str, float]) -> go.Figure:
     """Probability of default in percent on a dial colored by risk band, the threshold as a line."""
     steps = [
-        {"range": [low * 100, high * 100], "color": _tint(BAND_COLORS[band])}
+        {"range": [low * 100, high * 100], "color": tint(BAND_COLORS[band])}
         for band, (low, high) in band_ranges(risk_bands).items()
     ]
     figure = go.Figure(
@@ -58,7 +58,7 @@ def probability_gauge(probability: float, threshold: float, risk_bands: dict[str
 def factors_chart(factors: Sequence[dict[str, Any]]) -> go.Figure:
     """Horizontal bars of signed contributions: red pushes towards default, green away from it."""
     ordered = list(reversed(factors))  # largest at the top
-    labels = [f"<b>{f['feature'].replace('_', ' ')}</b><br>{_shorten(str(f['value']))}" for f in ordered]
+    labels = [f"<b>{f['feature'].replace('_', ' ')}</b><br>{shorten(str(f['value']))}" for f in ordered]
     contributions = [float(f["contribution"]) for f in ordered]
     reach = max((abs(c) for c in contributions), default=1.0) or 1.0
     figure = go.Figure(
@@ -89,7 +89,8 @@ def factors_chart(factors: Sequence[dict[str, Any]]) -> go.Figure:
     return figure
 
 
-def _shorten(text: str, limit: int = 28) -> str:
+def shorten(text: str, limit: int = 28) -> str:
+    """The text, cut to `limit` characters with an ellipsis when longer."""
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
@@ -182,6 +183,7 @@ def candidates_chart(candidates: Sequence[dict[str, Any]]) -> go.Figure:
     return figure
 
 
-def _tint(hex_color: str, alpha: float = 0.35) -> str:
+def tint(hex_color: str, alpha: float = 0.35) -> str:
+    """'#c62828' -> 'rgba(198, 40, 40, 0.35)'."""
     red, green, blue = (int(hex_color[i : i + 2], 16) for i in (1, 3, 5))
     return f"rgba({red}, {green}, {blue}, {alpha})"

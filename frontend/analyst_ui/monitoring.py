@@ -9,9 +9,10 @@ from typing import Any
 import pandas as pd
 from pandas.io.formats.style import Styler
 
+from analyst_ui.charts import tint
+
 WINDOWS = ("15m", "1h", "6h", "24h", "7d")
 DEFAULT_WINDOW = "1h"
-STATUS_ORDER = ("alert", "warn", "ok", "insufficient_data")
 STATUS_COLORS = {"ok": "#2e7d32", "warn": "#f9a825", "alert": "#c62828", "insufficient_data": "#9e9e9e"}
 STATUS_BADGE_COLORS = {"ok": "green", "warn": "orange", "alert": "red", "insufficient_data": "gray"}
 STATUS_LABELS = {"ok": "ok", "warn": "warn", "alert": "alert", "insufficient_data": "insufficient data"}
@@ -40,9 +41,7 @@ def status_from_label(label: str) -> str:
 
 def status_cell_style(label: str) -> str:
     """CSS of a status cell in the drift table: a light tint of the status color behind dark text."""
-    color = STATUS_COLORS[status_from_label(label)]
-    red, green, blue = (int(color[i : i + 2], 16) for i in (1, 3, 5))
-    return f"background-color: rgba({red}, {green}, {blue}, 0.35); color: #212121"
+    return f"background-color: {tint(STATUS_COLORS[status_from_label(label)])}; color: #212121"
 
 
 def drift_table(features: Mapping[str, Mapping[str, Any]]) -> pd.DataFrame:
@@ -142,7 +141,7 @@ def bucket_text(seconds: int) -> str:
 def status_markdown(status: str | None) -> str:
     """The status in its color with its icon, for st.metric or st.markdown: ':red[:material/error: alert]'."""
     key = status_of(status)
-    return f":{STATUS_BADGE_COLORS[key]}[{STATUS_ICONS[key]} {key.replace('_', ' ')}]"
+    return f":{STATUS_BADGE_COLORS[key]}[{STATUS_ICONS[key]} {STATUS_LABELS[key]}]"
 
 
 def period_text(start: str, end: str) -> str:

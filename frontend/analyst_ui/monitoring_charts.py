@@ -8,8 +8,8 @@ from typing import Any
 import pandas as pd
 import plotly.graph_objects as go
 
-from analyst_ui.charts import MARGINS, TOWARDS_DEFAULT
-from analyst_ui.monitoring import STATUS_COLORS, bucket_text, p_value_text, psi_text, status_of
+from analyst_ui.charts import MARGINS, TOWARDS_DEFAULT, shorten
+from analyst_ui.monitoring import STATUS_COLORS, bucket_text, p_value_text, psi_text, status_label, status_of
 
 NOT_FLAGGED_COLOR = "#1565c0"
 REFERENCE_COLOR = "#b0bec5"
@@ -56,7 +56,7 @@ def distribution_chart(title: str, drift: Mapping[str, Any]) -> go.Figure:
     status = status_of(drift.get("status"))
     bins = [str(b) for b in drift.get("bins") or []]
     horizontal = drift.get("kind") == "categorical"
-    labels = [_shorten(b) for b in bins] if horizontal else bins
+    labels = [shorten(b, LABEL_LIMIT) for b in bins] if horizontal else bins
     figure = go.Figure()
     for shares, name, color in (
         (drift.get("reference") or [], "training", REFERENCE_COLOR),
@@ -101,7 +101,7 @@ def psi_chart(table: pd.DataFrame, thresholds: Mapping[str, float]) -> go.Figure
     figure = go.Figure(
         go.Bar(
             x=[min(value, reach) for value in values],
-            y=[_shorten(name) for name in measured["feature"]],
+            y=[shorten(name, LABEL_LIMIT) for name in measured["feature"]],
             orientation="h",
             marker_color=[STATUS_COLORS[status_of(status)] for status in measured["status"]],
             text=[f"{value:.2f} ▸" if value > reach else "" for value in values],
@@ -109,7 +109,7 @@ def psi_chart(table: pd.DataFrame, thresholds: Mapping[str, float]) -> go.Figure
             insidetextanchor="end",
             textfont={"color": "white"},
             customdata=[
-                [name, value, p_value_text(p), status.replace("_", " ")]
+                [name, value, p_value_text(p), status_label(status)]
                 for name, value, p, status in zip(measured["feature"], values, measured["p_value"], measured["status"])
             ],
             hovertemplate="%{customdata[0]}<br>PSI %{customdata[1]:.3f} · p %{customdata[2]} · %{customdata[3]}"
@@ -141,8 +141,4 @@ def _drift_facts(drift: Mapping[str, Any], status: str) -> str:
     facts = [f"PSI {psi_text(drift.get('psi'))}"]
     if "p_value" in drift:
         facts.append(f"p {p_value_text(drift['p_value'])}")
-    return " · ".join([*facts, status.replace("_", " ")])
-
-
-def _shorten(text: str, limit: int = LABEL_LIMIT) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    return " · ".join([*facts, status_label(status)])

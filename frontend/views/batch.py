@@ -4,21 +4,16 @@ from __future__ import annotations
 
 import streamlit as st
 
-from analyst_ui import cache, charts
+from analyst_ui import charts
 from analyst_ui.batch import RESULT_COLUMNS, score_csv, summarize, template_csv
 from analyst_ui.client import BackendError
-from analyst_ui.context import ready_backend, show_backend_error
+from analyst_ui.context import ready_backend, schema_and_card, show_backend_error
 
 OUTCOME_KEY = "batch.outcome"
 
 st.title("Batch scoring")
 client, status = ready_backend()
-try:
-    schema = cache.schema(client.settings, status.model_version)
-    card = cache.model_card(client.settings, status.model_version)
-except BackendError as error:
-    show_backend_error(error)
-    st.stop()
+schema, card = schema_and_card(client, status)
 
 st.markdown(
     "Upload a CSV with a header row naming every feature (any column order). "

@@ -7,16 +7,12 @@ import streamlit as st
 
 from analyst_ui import cache, charts
 from analyst_ui.client import BackendError
-from analyst_ui.context import ready_backend, show_backend_error
+from analyst_ui.context import or_stop, ready_backend
 from analyst_ui.model_card import metrics_table, ordered_plots, plot_title, sorted_candidates, table_height
 
 st.title("Model card")
 client, status = ready_backend()
-try:
-    card = cache.model_card(client.settings, status.model_version)
-except BackendError as error:
-    show_backend_error(error)
-    st.stop()
+card = or_stop(cache.model_card, client.settings, status.model_version)
 
 metrics = card.get("metrics", {})
 st.markdown(

@@ -5,8 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from analyst_ui import charts
-from analyst_ui.client import BackendError
-from analyst_ui.context import ready_backend, show_backend_error
+from analyst_ui.context import or_stop, ready_backend
 from analyst_ui.model_card import table_height
 from analyst_ui.monitoring import (
     DEFAULT_WINDOW,
@@ -34,12 +33,8 @@ with st.container(horizontal=True, vertical_alignment="bottom"):
         "Window", WINDOWS, default=DEFAULT_WINDOW, required=True, key=WINDOW_KEY, bind="query-params"
     )
     st.button("Refresh", icon=":material/refresh:", key="monitoring.refresh")
-try:
-    with st.spinner("Reading the prediction log…"):
-        summary = client.monitoring_summary(window or DEFAULT_WINDOW)
-except BackendError as error:
-    show_backend_error(error)
-    st.stop()
+with st.spinner("Reading the prediction log…"):
+    summary = or_stop(client.monitoring_summary, window or DEFAULT_WINDOW)
 
 volume = volume_frame(summary["volume"])
 thresholds = summary["thresholds"]

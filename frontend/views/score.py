@@ -4,22 +4,16 @@ from __future__ import annotations
 
 import streamlit as st
 
-from analyst_ui import cache
 from analyst_ui.applicant_form import clear_inputs, forget_inputs_of_other_schema, render_applicant_form
 from analyst_ui.client import BackendError
-from analyst_ui.context import ready_backend, show_backend_error
+from analyst_ui.context import ready_backend, schema_and_card, show_backend_error
 from analyst_ui.score_result import render_score
 
 RESULT_KEY = "score.result"
 
 st.title("Score an applicant")
 client, status = ready_backend()
-try:
-    schema = cache.schema(client.settings, status.model_version)
-    card = cache.model_card(client.settings, status.model_version)
-except BackendError as error:
-    show_backend_error(error)
-    st.stop()
+schema, card = schema_and_card(client, status)
 
 forget_inputs_of_other_schema(f"{status.url} v{status.model_version}")
 form_column, result_column = st.columns([3, 2], gap="medium")

@@ -112,17 +112,22 @@ def clean_make_env() -> dict[str, str]:
     return {key: value for key, value in os.environ.items() if key not in {"MAKEFLAGS", "MFLAGS", "MAKELEVEL"}}
 
 
-def make_database(directory: Path = ROOT) -> str:
-    """`make -p` output for the Makefile in directory: every rule and variable, nothing executed."""
-    result = subprocess.run(
-        ["make", "--no-print-directory", "-n", "-p", "-q", ".DEFAULT"],
+def run_make(args: list[str], directory: Path, **options: Any) -> subprocess.CompletedProcess:
+    """`make --no-print-directory ARGS` in directory, outside any enclosing make; the output captured."""
+    return subprocess.run(
+        ["make", "--no-print-directory", *args],
         cwd=directory,
         capture_output=True,
         text=True,
         env=clean_make_env(),
         timeout=60,
+        **options,
     )
-    return result.stdout
+
+
+def make_database(directory: Path = ROOT) -> str:
+    """`make -p` output for the Makefile in directory: every rule and variable, nothing executed."""
+    return run_make(["-n", "-p", "-q", ".DEFAULT"], directory).stdout
 
 
 def makefile_targets(directory: Path = ROOT) -> set[str]:
@@ -131,7 +136,7 @@ def makefile_targets(directory: Path = ROOT) -> set[str]:
     targets: set[str] = set()
     for block in make_database(directory).split("\n\n"):
         lines = block.strip("\n").splitlines()
-        if len(lines) < 1 or (len(lines) > 1 and lines[0] == "# Not a target:"):
+        if not lines or (len(lines) > 1 and lines[0] == "# Not a target:"):
             continue
         match = TARGET_LINE.match(lines[0])
         if not match:
@@ -144,30 +149,14 @@ def makefile_targets(directory: Path = ROOT) -> set[str]:
 
 def makefile_variable(name: str, directory: Path = ROOT) -> str:
     """A variable's value as make expands it (`make -p` prints the unexpanded text, so ask make to echo it)."""
-    result = subprocess.run(
-        ["make", "--no-print-directory", "-s", "-f", "Makefile", "-f", "-", "print-variable"],
-        input=f"print-variable:\n\t@echo $({name})\n",
-        cwd=directory,
-        capture_output=True,
-        text=True,
-        env=clean_make_env(),
-        timeout=60,
-        check=True,
-    )
+    script = f"print-variable:\n\t@echo $({name})\n"
+    result = run_make(["-s", "-f", "Makefile", "-f", "-", "print-variable"], directory, input=script, check=True)
     return result.stdout.strip()
 
 
 def dry_run(target: str, directory: Path = ROOT) -> list[str]:
     """The commands `make -n target` prints (recipes shown, not executed; continued lines joined)."""
-    result = subprocess.run(
-        ["make", "--no-print-directory", "-n", target],
-        cwd=directory,
-        capture_output=True,
-        text=True,
-        env=clean_make_env(),
-        timeout=60,
-        check=True,
-    )
+    result = run_make(["-n", target], directory, check=True)
     return result.stdout.replace("\\\n", " ").splitlines()
 
 
@@ -192,14 +181,9 @@ def paths_named(workflow: dict[str, Any]) -> set[str]:
     paths: set[str] = set()
     for _, step in steps_using(workflow, "actions/setup-python"):
         paths.update(line.strip() for line in step.get("with", {}).get("cache-dependency-path", "").splitlines())
-    for job in workflow.get("jobs", {}).values():
-        for step in job.get("steps", []):
-            if step.get("uses", "").split("@")[0] != "docker/build-push-action":
-                continue
-            for row in matrix_rows(job):
-                paths.update(
-                    expand_matrix(step["with"][key], row) for key in ("context", "file") if key in step["with"]
-                )
+    for job_id, step in steps_using(workflow, "docker/build-push-action"):
+        for row in matrix_rows(workflow["jobs"][job_id]):
+            paths.update(expand_matrix(step["with"][key], row) for key in ("context", "file") if key in step["with"])
     for script in run_scripts(workflow):
         paths.update(FILE_PATTERN.findall(script))
     return {path for path in paths if path and not is_generated(path)}

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import json
-import logging
+from collections.abc import Mapping
 
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
@@ -11,15 +10,12 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
+from app.api.responses import json_response
 from app.core.errors import ApiError, FieldError, validation_error
 
-logger = logging.getLogger(__name__)
 
-
-def error_response(error: ApiError, headers: dict[str, str] | None = None) -> Response:
-    return Response(
-        json.dumps(error.body()).encode(), status_code=error.status_code, media_type="application/json", headers=headers
-    )
+def error_response(error: ApiError, headers: Mapping[str, str] | None = None) -> Response:
+    return json_response(error.body(), error.status_code, headers)
 
 
 async def handle_api_error(request: Request, exc: Exception) -> Response:

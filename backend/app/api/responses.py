@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from starlette.responses import Response
@@ -10,8 +11,8 @@ from starlette.responses import Response
 from app.schemas.errors import ErrorResponse
 
 
-def json_response(payload: Any, status_code: int = 200) -> Response:
-    return Response(json.dumps(payload).encode(), status_code=status_code, media_type="application/json")
+def json_response(payload: Any, status_code: int = 200, headers: Mapping[str, str] | None = None) -> Response:
+    return Response(json.dumps(payload).encode(), status_code, headers, media_type="application/json")
 
 
 def error_docs(*codes: int) -> dict[int | str, dict[str, Any]]:

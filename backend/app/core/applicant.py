@@ -75,7 +75,6 @@ class ApplicantParser:
     """
 
     def __init__(self, metadata: BundleMetadata, max_rows: int) -> None:
-        self.max_rows = max_rows
         self.strict = _Validators(build_request_type(metadata), max_rows)
         self.tolerant = _Validators(build_request_type(metadata, integral_floats=True), max_rows)
 
@@ -84,14 +83,9 @@ class ApplicantParser:
 
     def one_from_json(self, body: bytes) -> dict[str, Any]:
         """One applicant from a JSON object body."""
-        try:
-            return self.strict.single.validate_json(body)
-        except ValidationError:
-            pass
-        try:
-            return self.tolerant.single.validate_json(body)
-        except ValidationError as exc:
-            raise _as_api_error(exc, batch=False, expected="a JSON object (one applicant)") from None
+        return _strict_then_tolerant(
+            self.strict.single, self.tolerant.single, body, False, "a JSON object (one applicant)"
+        )
 
     def one_from_dict(self, record: dict[str, Any]) -> dict[str, Any]:
         try:
@@ -101,14 +95,7 @@ class ApplicantParser:
 
     def many_from_json(self, body: bytes) -> list[dict[str, Any]]:
         """Applicants from a JSON array body."""
-        try:
-            return self.strict.batch.validate_json(body)
-        except ValidationError:
-            pass
-        try:
-            return self.tolerant.batch.validate_json(body)
-        except ValidationError as exc:
-            raise _as_api_error(exc, batch=True, expected="a JSON array of applicants") from None
+        return _strict_then_tolerant(self.strict.batch, self.tolerant.batch, body, True, "a JSON array of applicants")
 
     def many_from_records(self, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """Applicants from already-decoded records (CSV rows: integral numbers are ints already)."""
@@ -116,6 +103,18 @@ class ApplicantParser:
             return self.strict.batch.validate_python(records)
         except ValidationError as exc:
             raise _as_api_error(exc, batch=True, expected="a list of applicants") from None
+
+
+def _strict_then_tolerant(strict: TypeAdapter, tolerant: TypeAdapter, body: bytes, batch: bool, expected: str) -> Any:
+    """The fast strict pass; on failure the tolerant twin, whose errors are the ones reported."""
+    try:
+        return strict.validate_json(body)
+    except ValidationError:
+        pass
+    try:
+        return tolerant.validate_json(body)
+    except ValidationError as exc:
+        raise _as_api_error(exc, batch, expected) from None
 
 
 def _as_api_error(exc: ValidationError, batch: bool, expected: str) -> ApiError:

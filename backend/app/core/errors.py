@@ -42,12 +42,11 @@ class ApiError(Exception):
 
 
 def _message(error: dict[str, Any]) -> str:
-    message = FRIENDLY_MESSAGES.get(error["type"], error["msg"].removeprefix("Value error, "))
-    if (
-        error["type"] not in ("missing", "extra_forbidden")
-        and "input" in error
-        and not isinstance(error["input"], (dict, list))
-    ):
+    friendly = FRIENDLY_MESSAGES.get(error["type"])
+    if friendly is not None:
+        return friendly
+    message = error["msg"].removeprefix("Value error, ")
+    if "input" in error and not isinstance(error["input"], (dict, list)):
         shown = repr(error["input"])
         message = f"{message} (got {shown if len(shown) <= 80 else shown[:77] + '...'})"
     return message

@@ -79,9 +79,8 @@ def distribution_drift(reference: dict[str, Any], values: Sequence[Any], thresho
         edges = reference["edges"]
         expected = list(reference["shares"])
         actual = numeric_shares(values, edges)
-        bins = [f"< {edges[0]:g}"] + [f"{lo:g} – {hi:g}" for lo, hi in zip(edges, edges[1:])]
-        bins += [f">= {edges[-1]:g}"] if edges else []
-        bins = bins if edges else ["all"]
+        inner = [f"{lo:g} – {hi:g}" for lo, hi in zip(edges, edges[1:])]
+        bins = [f"< {edges[0]:g}", *inner, f">= {edges[-1]:g}"] if edges else ["all"]
     else:
         categories = list(reference["shares"])
         expected = [reference["shares"][c] for c in categories] + [0.0]

@@ -48,8 +48,7 @@ class Monitoring:
             logger.info("prediction log: %s (retention %.0f days)", self.log.path, self.log.retention_s / 86_400)
 
     def close(self) -> None:
-        if self.enabled and not self.unavailable:
-            self.log.close()
+        self.log.close()  # a no-op when the writer never started (log disabled or not opened)
 
     def observe(self, event: PredictionEvent) -> None:
         """Prediction listener: queue one record per applicant (never blocks, never raises)."""

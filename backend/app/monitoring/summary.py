@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from dataclasses import asdict
 from datetime import datetime, timezone
 from typing import Any
 
@@ -48,6 +49,16 @@ def volume(rows: list[LoggedPrediction], start_ts: float, end_ts: float, bucket_
     ]
 
 
+def overall_status(feature_statuses: list[str], score_status: str, has_rows: bool) -> str:
+    """The worst drift of any feature or the score; insufficient_data without rows or served-model scores."""
+    statuses = {*feature_statuses, score_status}
+    if "alert" in statuses:
+        return "alert"
+    if "warn" in statuses:
+        return "warn"
+    return "insufficient_data" if not has_rows or score_status == "insufficient_data" else "ok"
+
+
 def build_summary(
     rows: list[LoggedPrediction],
     reference: dict[str, Any],
@@ -66,38 +77,24 @@ def build_summary(
     features = feature_drift(reference["features"], [r.inputs for r in rows], thresholds)
     served_scores = [r.probability for r in rows if r.model_version == served_version]
     score = distribution_drift(reference["score"], served_scores, thresholds)
-    versions = dict(Counter(row.model_version for row in rows))
-    colors = dict(Counter(row.color for row in rows))
-    statuses = [f["status"] for f in features.values()]
+    flagged = sum(r.label for r in rows)
+    bucket_s = bucket_seconds(window_s)
     return {
         "window": window,
         "window_seconds": window_s,
         "from": datetime.fromtimestamp(start, timezone.utc).isoformat(timespec="seconds"),
         "to": datetime.fromtimestamp(now, timezone.utc).isoformat(timespec="seconds"),
         "count": len(rows),
-        "flagged": sum(r.label for r in rows),
-        "share_flagged": (sum(r.label for r in rows) / len(rows)) if rows else None,
-        "model_versions": versions,
+        "flagged": flagged,
+        "share_flagged": flagged / len(rows) if rows else None,
+        "model_versions": dict(Counter(row.model_version for row in rows)),
         "served_version": served_version,
-        "colors": colors,
-        "volume": volume(rows, start, now, bucket_seconds(window_s)),
-        "bucket_seconds": bucket_seconds(window_s),
+        "colors": dict(Counter(row.color for row in rows)),
+        "volume": volume(rows, start, now, bucket_s),
+        "bucket_seconds": bucket_s,
         "score": score,
         "features": features,
         "drifting_features": sorted(n for n, f in features.items() if f["status"] in ("warn", "alert")),
-        "status": (
-            "alert"
-            if "alert" in statuses or score["status"] == "alert"
-            else (
-                "warn"
-                if "warn" in statuses or score["status"] == "warn"
-                else "insufficient_data" if rows == [] or score["status"] == "insufficient_data" else "ok"
-            )
-        ),
-        "thresholds": {
-            "warn": thresholds.warn,
-            "alert": thresholds.alert,
-            "min_rows": thresholds.min_rows,
-            "max_p_value": thresholds.max_p_value,
-        },
+        "status": overall_status([f["status"] for f in features.values()], score["status"], bool(rows)),
+        "thresholds": asdict(thresholds),
     }

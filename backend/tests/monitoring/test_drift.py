@@ -1,23 +1,16 @@
 """Drift: PSI against the training reference flags a shifted sample, not an unshifted one."""
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
 
 from app.monitoring.drift import DriftThresholds, feature_drift, numeric_shares, psi, distribution_drift
-from training.config import DataConfig, SplitConfig
-from training.data import load_dataset, reference_distributions, split
-
-ROOT = Path(__file__).resolve().parents[3]
+from training.config import SplitConfig
+from training.data import Dataset, reference_distributions, split
 
 
 @pytest.fixture(scope="module")
-def reference_and_holdout() -> tuple[dict, pd.DataFrame]:
-    dataset = load_dataset(
-        DataConfig(path=ROOT / "data" / "german_credit.csv", target="creditability", positive_label="bad")
-    )
+def reference_and_holdout(dataset: Dataset) -> tuple[dict, pd.DataFrame]:
     x_train, x_test, _, _ = split(dataset, SplitConfig(test_size=0.3, seed=1))
     return reference_distributions(x_train, dataset.numeric, bins=10), x_test
 
