@@ -16,7 +16,8 @@ from app.api.middleware import (
     UnhandledErrorMiddleware,
 )
 from app.api.openapi import install_openapi
-from app.api.routes import health, metrics, model, monitoring, plain_routes, predict
+from app.api.routes import ScoringRoutes, health, metrics, model, monitoring, predict
+from app.core.coalescer import RowCoalescer
 from app.core.config import Settings, get_settings
 from app.core.metrics import Metrics
 from app.core.state import ModelState, start_loader
@@ -67,10 +68,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.model = state
     app.state.metrics = metrics_registry
     app.state.monitoring = prediction_monitoring
-    app.router.routes[:0] = plain_routes(predict.router)  # matched first, without FastAPI's per-request cost
+    app.state.coalescer = RowCoalescer()
     for router in (health.router, model.router, metrics.router, monitoring.router):
         app.include_router(router)
     install_error_handlers(app)
+    app.add_middleware(ScoringRoutes, router=predict.router)  # innermost of ours, before FastAPI's own
     app.add_middleware(UnhandledErrorMiddleware)
     app.add_middleware(DeploymentHeadersMiddleware, state=state)
     app.add_middleware(RequestMetricsMiddleware, metrics=metrics_registry)

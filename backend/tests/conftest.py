@@ -192,6 +192,19 @@ def applicants(training_rows: pd.DataFrame, catboost_bundle: Path) -> list[dict[
 
 
 @pytest.fixture(scope="session")
+def as_row(catboost_bundle: Path) -> Callable[[dict[str, Any]], tuple]:
+    """as_row(applicant) -> its values in the bundles' feature order (a validated applicant's form)."""
+    names = read_metadata(catboost_bundle)["feature_order"]
+    return lambda applicant: tuple(applicant[name] for name in names)
+
+
+@pytest.fixture(scope="session")
+def applicant_rows(applicants: list[dict[str, Any]], as_row: Callable) -> list[tuple]:
+    """The 200 applicants as rows."""
+    return [as_row(applicant) for applicant in applicants]
+
+
+@pytest.fixture(scope="session")
 def random_applicants(dataset: Dataset, catboost_bundle: Path) -> list[dict[str, Any]]:
     """300 applicants drawn at random from the whole dataset (its file order is not random), JSON-ready."""
     return json_ready(dataset.features.sample(300, random_state=7), catboost_bundle)

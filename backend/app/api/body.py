@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 
 from app.core.errors import ApiError
 
@@ -27,20 +27,22 @@ def body_kind(request: Request, allowed: tuple[BodyKind, ...]) -> BodyKind:
 
 
 async def read_body(request: Request, limit: int) -> bytes:
-    """The whole body, 413 as soon as it exceeds `limit` bytes, 400 if empty."""
+    """The whole body, straight from the ASGI messages: 413 as soon as it exceeds `limit` bytes
+    (declared or read), 400 if empty."""
     declared = request.headers.get("content-length", "")
-    if declared.isdigit():
-        if int(declared) > limit:
-            raise ApiError(413, f"request body of {declared} bytes exceeds the limit of {limit} bytes")
-        body = await request.body()  # the server enforces Content-Length framing
-    else:
-        chunks, size = [], 0
-        async for chunk in request.stream():
-            size += len(chunk)
-            if size > limit:
-                raise ApiError(413, f"request body exceeds the limit of {limit} bytes")
-            chunks.append(chunk)
-        body = b"".join(chunks)
+    if declared.isdigit() and int(declared) > limit:
+        raise ApiError(413, f"request body of {declared} bytes exceeds the limit of {limit} bytes")
+    chunks, size, more_body = [], 0, True
+    while more_body:
+        message = await request.receive()
+        if message["type"] == "http.disconnect":
+            raise ClientDisconnect()
+        chunk, more_body = message.get("body", b""), message.get("more_body", False)
+        size += len(chunk)
+        if size > limit:
+            raise ApiError(413, f"request body exceeds the limit of {limit} bytes")
+        chunks.append(chunk)
+    body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
     if not body.strip():
         raise ApiError(400, "empty request body")
     return body

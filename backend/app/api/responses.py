@@ -1,18 +1,21 @@
-"""JSON answers serialized once with the standard library (no jsonable_encoder on the hot path)."""
+"""JSON answers serialized once with orjson (no jsonable_encoder on the hot path)."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 
+import orjson
 from starlette.responses import Response
 
 from app.schemas.errors import ErrorResponse
 
+JSON_OPTIONS = orjson.OPT_NON_STR_KEYS | orjson.OPT_SERIALIZE_NUMPY
+
 
 def json_response(payload: Any, status_code: int = 200, headers: Mapping[str, str] | None = None) -> Response:
-    return Response(json.dumps(payload).encode(), status_code, headers, media_type="application/json")
+    """NaN and infinity (JSON has neither) become null."""
+    return Response(orjson.dumps(payload, option=JSON_OPTIONS), status_code, headers, media_type="application/json")
 
 
 def error_docs(*codes: int) -> dict[int | str, dict[str, Any]]:

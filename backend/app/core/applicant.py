@@ -1,20 +1,35 @@
 """The request type, generated from the bundle's feature schema, and body parsing with it.
 
+A validated applicant is a Row: a tuple of its values in the model's feature order (what the
+model needs, and half the cost of a dict per applicant on a 1,000-row batch).
+
 Categoricals accept only the schema's categories; numbers must be finite JSON numbers within
 [lower_bound, upper_bound] (JSON integers for integer features); every feature is required
 (null only where the schema says nullable); unknown fields are refused. The type is a
 TypedDict (validation returns plain dicts, twice as fast as model instances for batches) and
 validation runs in pydantic-core straight from the request bytes.
 
+JSON bodies first go through msgspec, a decoder generated from the same schema (a Struct that
+forbids unknown fields, Literal categories, Meta bounds): about 3x faster than pydantic on a
+1,000-row batch. It accepts a subset of what the pydantic types accept, with the same values
+(a property test checks this), so a body it refuses simply goes on to pydantic, which words the
+errors: every offending field and row, not just msgspec's first.
+
 JSON Schema counts 18.0 as an integer, so integer features also take integral floats: a body
-that fails the fast strict pass is validated again by a tolerant twin type (integral floats
-become ints); its errors are the ones reported.
+that fails the strict pass is validated again by a tolerant twin type (integral floats become
+ints); its errors are the ones reported.
 """
 
 from __future__ import annotations
 
+import math
+import operator
+import sys
+from collections.abc import Callable, Sequence
 from typing import Annotated, Any, Literal, Optional
 
+import msgspec
+from msgspec.structs import astuple
 from pydantic import AfterValidator, ConfigDict, Field, TypeAdapter, ValidationError
 from typing_extensions import TypedDict
 
@@ -22,6 +37,7 @@ from app.core.bundle import BundleMetadata, CategoricalFeature, NumericFeature
 from app.core.errors import ApiError, FieldError, field_errors, validation_error
 
 MISSING_CATEGORY = "__missing__"
+Row = tuple[Any, ...]  # one validated applicant: its values in the model's feature order
 REQUEST_CONFIG = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False, title="Applicant")
 
 
@@ -60,6 +76,45 @@ def build_request_type(metadata: BundleMetadata, integral_floats: bool = False) 
     return applicant
 
 
+def fast_feature_type(feature: NumericFeature | CategoricalFeature) -> Any:
+    """The msgspec type of one feature: only values the strict pydantic type accepts, with the same result."""
+    if isinstance(feature, CategoricalFeature):
+        annotation: Any = Literal[tuple(feature.categories)]
+    else:
+        lower = max(feature.lower_bound, -sys.float_info.max)  # finite bounds: msgspec then refuses inf
+        upper = min(feature.upper_bound, sys.float_info.max)
+        if feature.dtype == "integer":
+            annotation = Annotated[int, msgspec.Meta(ge=math.ceil(lower), le=math.floor(upper))]
+        else:
+            annotation = Annotated[float, msgspec.Meta(ge=float(lower), le=float(upper))]
+    return Optional[annotation] if feature.nullable else annotation
+
+
+class _FastDecoders:
+    """msgspec decoders for one applicant and for a batch (Rows); None means "let pydantic decide"."""
+
+    def __init__(self, metadata: BundleMetadata, max_rows: int) -> None:
+        features = metadata.ordered_features()
+        # Positional field names, renamed to the features': feature names need not be identifiers.
+        fields = [(f"f{i}", fast_feature_type(f)) for i, f in enumerate(features)]
+        rename = {f"f{i}": f.name for i, f in enumerate(features)}
+        applicant = msgspec.defstruct("Applicant", fields, forbid_unknown_fields=True, rename=rename)
+        self.single = msgspec.json.Decoder(applicant)
+        self.batch = msgspec.json.Decoder(Annotated[list[applicant], msgspec.Meta(min_length=1, max_length=max_rows)])
+
+    def one(self, body: bytes) -> Row | None:
+        try:
+            return astuple(self.single.decode(body))
+        except (msgspec.ValidationError, msgspec.DecodeError):
+            return None
+
+    def many(self, body: bytes) -> list[Row] | None:
+        try:
+            return list(map(astuple, self.batch.decode(body)))
+        except (msgspec.ValidationError, msgspec.DecodeError):
+            return None
+
+
 class _Validators:
     """A strict single and batch validator pair."""
 
@@ -69,40 +124,60 @@ class _Validators:
 
 
 class ApplicantParser:
-    """Turns request bodies (JSON, or CSV records) into validated applicants (plain dicts).
+    """Turns request bodies (JSON, or CSV records) into validated applicants (Rows).
 
     Batches hold 1..max_rows applicants: more is a 413, none a 422.
     """
 
     def __init__(self, metadata: BundleMetadata, max_rows: int) -> None:
+        self.names = tuple(metadata.feature_order)
         self.strict = _Validators(build_request_type(metadata), max_rows)
         self.tolerant = _Validators(build_request_type(metadata, integral_floats=True), max_rows)
+        self.fast = _FastDecoders(metadata, max_rows)
+        self._row = row_getter(self.names)
+
+    def record(self, row: Row) -> dict[str, Any]:
+        """A row as a dict keyed by feature name."""
+        return dict(zip(self.names, row))
 
     def json_schema(self) -> dict[str, Any]:
         return self.strict.single.json_schema(ref_template="#/components/schemas/{model}")
 
-    def one_from_json(self, body: bytes) -> dict[str, Any]:
+    def one_from_json(self, body: bytes) -> Row:
         """One applicant from a JSON object body."""
-        return _strict_then_tolerant(
-            self.strict.single, self.tolerant.single, body, False, "a JSON object (one applicant)"
-        )
+        fast = self.fast.one(body)
+        if fast is not None:
+            return fast
+        expected = "a JSON object (one applicant)"
+        return self._row(_strict_then_tolerant(self.strict.single, self.tolerant.single, body, False, expected))
 
-    def one_from_dict(self, record: dict[str, Any]) -> dict[str, Any]:
+    def one_from_dict(self, record: dict[str, Any]) -> Row:
         try:
-            return self.tolerant.single.validate_python(record)
+            return self._row(self.tolerant.single.validate_python(record))
         except ValidationError as exc:
             raise _as_api_error(exc, batch=False, expected="an applicant") from None
 
-    def many_from_json(self, body: bytes) -> list[dict[str, Any]]:
+    def many_from_json(self, body: bytes) -> list[Row]:
         """Applicants from a JSON array body."""
-        return _strict_then_tolerant(self.strict.batch, self.tolerant.batch, body, True, "a JSON array of applicants")
+        fast = self.fast.many(body)
+        if fast is not None:
+            return fast
+        expected = "a JSON array of applicants"
+        return list(map(self._row, _strict_then_tolerant(self.strict.batch, self.tolerant.batch, body, True, expected)))
 
-    def many_from_records(self, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    def many_from_records(self, records: list[dict[str, Any]]) -> list[Row]:
         """Applicants from already-decoded records (CSV rows: integral numbers are ints already)."""
         try:
-            return self.strict.batch.validate_python(records)
+            return list(map(self._row, self.strict.batch.validate_python(records)))
         except ValidationError as exc:
             raise _as_api_error(exc, batch=True, expected="a list of applicants") from None
+
+
+def row_getter(names: Sequence[str]) -> Callable[[dict[str, Any]], Row]:
+    """dict -> tuple of its values in `names` order (itemgetter returns a bare value for one name)."""
+    if len(names) == 1:
+        return lambda record: (record[names[0]],)
+    return operator.itemgetter(*names)
 
 
 def _strict_then_tolerant(strict: TypeAdapter, tolerant: TypeAdapter, body: bytes, batch: bool, expected: str) -> Any:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from app.core.bundle import BundleMetadata, CategoricalFeature, NumericFeature
@@ -75,11 +75,15 @@ def _convert(text: str, feature: NumericFeature | CategoricalFeature) -> Any:
     return number
 
 
-def to_csv(columns: Sequence[str], applicants: Sequence[dict[str, Any]], results: Sequence[Sequence[Any]]) -> bytes:
-    """Input columns, then probability_default, label and risk_band; null as an empty field."""
+def to_csv(
+    columns: Sequence[str], names: Sequence[str], rows: Iterable[Sequence[Any]], results: Sequence[Sequence[Any]]
+) -> bytes:
+    """`columns` of the rows (values in `names` order), then probability_default, label and risk_band
+    (`results`: one column each); null as an empty field."""
+    positions = [names.index(column) for column in columns]
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow([*columns, *RESULT_COLUMNS])
-    for applicant, result in zip(applicants, results):
-        writer.writerow([*("" if applicant[c] is None else applicant[c] for c in columns), *result])
+    for row, result in zip(rows, zip(*results)):
+        writer.writerow([*("" if row[p] is None else row[p] for p in positions), *result])
     return buffer.getvalue().encode("utf-8")

@@ -78,7 +78,7 @@ class Metrics:
 
     def observe_predictions(self, event: PredictionEvent) -> None:
         """A prediction listener: counts labels, and rows per batch."""
-        positives = sum(p.label for p in event.predictions)
+        positives = sum(event.predictions.labels)
         negatives = len(event.predictions) - positives
         if positives:
             self._prediction_counter("1", event.source).inc(positives)

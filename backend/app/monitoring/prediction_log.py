@@ -1,10 +1,13 @@
 """Prediction log: every prediction in an embedded SQLite store, written off the request path.
 
 Each request's predictions are queued in memory as one item and a background thread writes them
-in batches (inputs serialized with orjson), so logging never blocks or fails a prediction. SQLite
-runs in WAL mode with a busy timeout, so several worker processes can share one file. A full
-queue or a failed write drops those records and calls `on_failure` (a metric counts them); the
-prediction itself has already been answered.
+in batches, one row per request: its probabilities and labels as JSON arrays, its inputs as JSON
+`{"columns": [feature names], "rows": [[values], ...]}` (orjson). A 1,000-row batch is then one
+insert of ~290 KB (0.7 ms) instead of 1,000 rows of JSON objects (780 KB, 3.3 ms: CPU taken from
+the next request on a small machine). SQLite runs in WAL mode with a busy timeout, so several worker
+processes can share one file. A full queue or a failed write drops those records and calls
+`on_failure` with their number (a metric counts them); the prediction itself has already been
+answered. Reads expand the rows into one record per prediction.
 """
 
 from __future__ import annotations
@@ -18,48 +21,54 @@ from collections.abc import Callable, Iterable, Sequence
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import orjson
 
 logger = logging.getLogger(__name__)
 
 SCHEMA = """
-CREATE TABLE IF NOT EXISTS predictions (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
+CREATE TABLE IF NOT EXISTS prediction_requests (
+    id INTEGER PRIMARY KEY,
     ts REAL NOT NULL,
     model_version TEXT NOT NULL,
     color TEXT NOT NULL,
     source TEXT NOT NULL,
-    probability REAL NOT NULL,
-    label INTEGER NOT NULL,
+    prediction_count INTEGER NOT NULL,
+    probabilities TEXT NOT NULL,
+    labels TEXT NOT NULL,
     inputs TEXT NOT NULL
 );
-CREATE INDEX IF NOT EXISTS predictions_ts ON predictions (ts);
+CREATE INDEX IF NOT EXISTS prediction_requests_ts ON prediction_requests (ts);
 """
-
-
-class Scored(Protocol):
-    probability: float
-    label: int
+INSERT = (
+    "INSERT INTO prediction_requests"
+    " (ts, model_version, color, source, prediction_count, probabilities, labels, inputs)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+)
 
 
 @dataclass(frozen=True)
 class PredictionBatch:
-    """The predictions of one request, queued as one item: the request pays O(1), the writer expands it."""
+    """The predictions of one request, queued as one item and stored as one row."""
 
     ts: float
     model_version: str
     color: str
     source: str  # "single", "batch" or "probe"
-    inputs: Sequence[dict[str, Any]]
-    predictions: Sequence[Scored]
+    feature_names: Sequence[str]
+    inputs: Sequence[Sequence[Any]]  # one row of values per applicant, in feature_names order
+    probabilities: Sequence[float]
+    labels: Sequence[int]
 
-    def rows(self) -> list[tuple]:
-        return [
-            (self.ts, self.model_version, self.color, self.source, p.probability, p.label, orjson.dumps(i).decode())
-            for i, p in zip(self.inputs, self.predictions)
-        ]
+    def __len__(self) -> int:
+        return len(self.probabilities)
+
+    def row(self) -> tuple:
+        """The values of INSERT (raises TypeError for inputs orjson cannot serialize)."""
+        probabilities, labels = orjson.dumps(self.probabilities).decode(), orjson.dumps(self.labels).decode()
+        inputs = orjson.dumps({"columns": self.feature_names, "rows": self.inputs}).decode()
+        return self.ts, self.model_version, self.color, self.source, len(self), probabilities, labels, inputs
 
 
 @dataclass(frozen=True)
@@ -67,6 +76,7 @@ class LoggedPrediction:
     ts: float
     model_version: str
     color: str
+    source: str
     probability: float
     label: int
     inputs: dict[str, Any]
@@ -116,7 +126,7 @@ class PredictionLog:
             try:
                 self._queue.put_nowait(item)
             except queue.Full:
-                dropped += len(item.predictions)
+                dropped += len(item)
         if dropped:
             self.on_failure(dropped)
 
@@ -141,9 +151,9 @@ class PredictionLog:
                 batch = self._drain(max_items=1000)
                 try:
                     connection = connection or connect(self.path)
-                    self._write(connection, [row for item in batch for row in item.rows()])
+                    self._write(connection, [item.row() for item in batch])
                 except (sqlite3.Error, TypeError) as exc:  # TypeError: inputs orjson cannot serialize
-                    lost = sum(len(item.predictions) for item in batch)
+                    lost = sum(map(len, batch))
                     logger.warning("prediction log: dropped %d records: %s", lost, exc)
                     self.on_failure(lost)
                     if connection is not None:
@@ -168,31 +178,36 @@ class PredictionLog:
 
     def _write(self, connection: sqlite3.Connection, rows: list[tuple]) -> None:
         with connection:
-            connection.executemany(
-                "INSERT INTO predictions (ts, model_version, color, source, probability, label, inputs)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                rows,
-            )
+            connection.executemany(INSERT, rows)
             now = time.time()
             if now - self._last_purge > 60:
-                connection.execute("DELETE FROM predictions WHERE ts < ?", (now - self.retention_s,))
+                connection.execute("DELETE FROM prediction_requests WHERE ts < ?", (now - self.retention_s,))
                 self._last_purge = now
 
-    def since(self, start_ts: float, limit: int = 200_000) -> list[LoggedPrediction]:
-        """Applicants' predictions (not deployment probes) logged at or after start_ts, oldest first
-        (the newest `limit` of them)."""
+    def since(self, start_ts: float, limit: int = 200_000, include_probes: bool = False) -> list[LoggedPrediction]:
+        """Predictions logged at or after start_ts, oldest first (the newest `limit` of them); deployment
+        probes only with include_probes."""
+        probes = "" if include_probes else " AND source != 'probe'"
+        records: list[LoggedPrediction] = []
         with closing(connect(self.path)) as connection:
-            rows = connection.execute(
-                "SELECT ts, model_version, color, probability, label, inputs FROM"
-                " (SELECT * FROM predictions WHERE ts >= ? AND source != 'probe' ORDER BY ts DESC LIMIT ?)"
-                " ORDER BY ts",
-                (start_ts, limit),
-            ).fetchall()
-        return [
-            LoggedPrediction(ts, version, color, p, label, orjson.loads(inputs))
-            for ts, version, color, p, label, inputs in rows
-        ]
+            requests = connection.execute(
+                "SELECT ts, model_version, color, source, probabilities, labels, inputs FROM prediction_requests"
+                f" WHERE ts >= ?{probes} ORDER BY ts DESC, id DESC",
+                (start_ts,),
+            )
+            for ts, version, color, source, probabilities, labels, inputs in requests:
+                table = orjson.loads(inputs)
+                applicants = (dict(zip(table["columns"], row)) for row in table["rows"])
+                rows = zip(orjson.loads(probabilities), orjson.loads(labels), applicants)
+                newest_first = [LoggedPrediction(ts, version, color, source, p, label, i) for p, label, i in rows][::-1]
+                records.extend(newest_first[: limit - len(records)])
+                if len(records) >= limit:
+                    break
+        return records[::-1]
 
     def count(self) -> int:
+        """Every logged prediction, probes included."""
         with closing(connect(self.path)) as connection:
-            return int(connection.execute("SELECT COUNT(*) FROM predictions").fetchone()[0])
+            return int(
+                connection.execute("SELECT COALESCE(SUM(prediction_count), 0) FROM prediction_requests").fetchone()[0]
+            )

@@ -56,10 +56,18 @@ class Monitoring:
             if self.enabled:
                 self.on_log_failure(len(event.predictions))
             return
+        predictions = event.predictions
         self.log.record(
             [
                 PredictionBatch(
-                    time.time(), event.model_version, self.color, event.source, event.applicants, event.predictions
+                    time.time(),
+                    event.model_version,
+                    self.color,
+                    event.source,
+                    event.feature_names,
+                    event.applicants,
+                    predictions.probabilities,
+                    predictions.labels,
                 )
             ]
         )

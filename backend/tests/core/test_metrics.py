@@ -1,7 +1,7 @@
 """Prometheus metrics: one registry per app, route templates, labels, model info."""
 
 from app.core.metrics import Metrics
-from app.core.scoring import Prediction, PredictionEvent
+from app.core.scoring import Predictions, PredictionEvent
 from app.core.state import ModelState
 
 
@@ -30,9 +30,9 @@ def test_requests_latency_and_errors() -> None:
 
 def test_predictions_by_label_and_batch_sizes() -> None:
     metrics = Metrics(ModelState("blue"))
-    batch = [Prediction(0.9, 1, "high"), Prediction(0.1, 0, "low"), Prediction(0.8, 1, "high")]
-    metrics.observe_predictions(PredictionEvent("batch", "3", [{}] * 3, batch))
-    metrics.observe_predictions(PredictionEvent("single", "3", [{}], batch[1:2]))
+    batch = Predictions([0.9, 0.1, 0.8], [1, 0, 1], ["high", "low", "high"])
+    metrics.observe_predictions(PredictionEvent("batch", "3", ("x",), [(1,)] * 3, batch))
+    metrics.observe_predictions(PredictionEvent("single", "3", ("x",), [(1,)], Predictions([0.1], [0], ["low"])))
     text = scrape(metrics)
     assert 'predictions_total{label="1",source="batch"} 2.0' in text
     assert 'predictions_total{label="0",source="batch"} 1.0' in text

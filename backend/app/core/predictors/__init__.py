@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
+import numpy as np
+
+from app.core.applicant import Row
 from app.core.bundle import Bundle, BundleError
 from app.core.mlmodel import load_model
 
@@ -13,10 +16,10 @@ class Predictor(Protocol):
 
     explanation_method: str
 
-    def probabilities(self, applicants: list[dict[str, Any]]) -> list[float]:
-        """P(default) per validated applicant, in order."""
+    def probabilities(self, applicants: list[Row]) -> np.ndarray:
+        """P(default) per validated applicant (values in the bundle's feature order), in order (float64)."""
 
-    def contributions(self, applicant: dict[str, Any]) -> dict[str, float]:
+    def contributions(self, applicant: Row) -> dict[str, float]:
         """Signed contribution of each feature to this applicant's score (positive: towards default)."""
 
 

@@ -17,7 +17,7 @@ from sklearn.compose import ColumnTransformer
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder
 
-from app.core.applicant import MISSING_CATEGORY
+from app.core.applicant import MISSING_CATEGORY, Row
 from app.core.bundle import BundleError, BundleMetadata, CategoricalFeature
 from app.core.predictors import check_binary_classes
 
@@ -34,29 +34,31 @@ class SklearnPredictor:
         self.columns = fitted_columns
         categorical = {f.name for f in metadata.features if isinstance(f, CategoricalFeature)}
         self.dtypes = {name: object if name in categorical else "float64" for name in fitted_columns}
-        self.typical = {f.name: f.example for f in metadata.features}
+        self.position = {name: metadata.feature_order.index(name) for name in fitted_columns}
+        self.typical: Row = tuple(f.example for f in metadata.ordered_features())
         self.group_of_column = _feature_of_each_output(pipeline, self.columns)
         self.explanation_method = "linear" if self.group_of_column is not None else "replacement"
 
-    def frame(self, applicants: list[dict[str, Any]]) -> pd.DataFrame:
+    def frame(self, applicants: list[Row]) -> pd.DataFrame:
         """Categoricals as object strings (null -> the missing marker), numbers as float64 (null -> NaN)."""
         data = {}
         for name, dtype in self.dtypes.items():
-            values = [a[name] for a in applicants]
+            position = self.position[name]
+            values = [a[position] for a in applicants]
             if dtype is object:
                 values = [MISSING_CATEGORY if v is None else v for v in values]
             data[name] = pd.Series(values, dtype=dtype)
         return pd.DataFrame(data)
 
-    def probabilities(self, applicants: list[dict[str, Any]]) -> list[float]:
-        return self.pipeline.predict_proba(self.frame(applicants))[:, 1].tolist()
+    def probabilities(self, applicants: list[Row]) -> np.ndarray:
+        return self.pipeline.predict_proba(self.frame(applicants))[:, 1]
 
-    def contributions(self, applicant: dict[str, Any]) -> dict[str, float]:
+    def contributions(self, applicant: Row) -> dict[str, float]:
         if self.group_of_column is not None:
             return self._linear(applicant)
         return self._replacement(applicant)
 
-    def _linear(self, applicant: dict[str, Any]) -> dict[str, float]:
+    def _linear(self, applicant: Row) -> dict[str, float]:
         transformed = np.asarray(self.pipeline[:-1].transform(self.frame([applicant, self.typical])), dtype=float)
         terms = self.pipeline[-1].coef_[0] * (transformed[0] - transformed[1])
         out = dict.fromkeys(self.columns, 0.0)
@@ -64,10 +66,15 @@ class SklearnPredictor:
             out[feature] += float(terms[column])
         return out
 
-    def _replacement(self, applicant: dict[str, Any]) -> dict[str, float]:
-        variants = [applicant] + [{**applicant, name: self.typical[name]} for name in self.columns]
-        probabilities = self.probabilities(variants)
+    def _replacement(self, applicant: Row) -> dict[str, float]:
+        variants = [applicant] + [self.with_typical(applicant, name) for name in self.columns]
+        probabilities = self.probabilities(variants).tolist()
         return {name: probabilities[0] - probabilities[i + 1] for i, name in enumerate(self.columns)}
+
+    def with_typical(self, applicant: Row, name: str) -> Row:
+        """The applicant with one feature set to its typical value."""
+        position = self.position[name]
+        return (*applicant[:position], self.typical[position], *applicant[position + 1 :])
 
 
 def _feature_of_each_output(pipeline: Pipeline, columns: list[str]) -> list[str] | None:

@@ -14,6 +14,8 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
+from app.monitoring.prediction_log import PredictionLog
+
 pytestmark = pytest.mark.slow
 SHIFTED = {"duration_in_month": 3.0, "credit_amount": 3.0}
 
@@ -53,7 +55,7 @@ def test_every_prediction_is_logged_and_summarised(serve: Callable, catboost_bun
             assert client.post("/predict?explain=false", json=applicant).status_code == 200
         batch = client.post("/predict/batch", json=applicants[5:100]).json()
         body = wait_for_count(client, 100)
-        log_path = client.app.state.monitoring.log.path
+        records = client.app.state.monitoring.log.since(0, include_probes=True)
     assert body["count"] == 100 and body["window"] == "15m" and body["window_seconds"] == 900
     assert sum(bucket["count"] for bucket in body["volume"]) == 100
     assert body["flagged"] == sum(bucket["flagged"] for bucket in body["volume"])
@@ -61,11 +63,11 @@ def test_every_prediction_is_logged_and_summarised(serve: Callable, catboost_bun
     version = json.loads((catboost_bundle / "metadata.json").read_text())["version"]
     assert body["model_versions"] == {version: 100} and body["colors"] == {"green": 100}
     assert body["score"]["rows"] == 100 and sum(body["score"]["current"]) == pytest.approx(1)
-    with sqlite3.connect(log_path) as connection:
-        rows = connection.execute("SELECT color, source, probability, inputs FROM predictions ORDER BY id").fetchall()
-    assert {(color, source) for color, source, _, _ in rows} == {("green", "single"), ("green", "batch")}
-    assert [json.loads(r[3]) for r in rows[5:]] == applicants[5:100], "the validated inputs, in order"
-    assert [r[2] for r in rows[5:]] == pytest.approx([p["probability_default"] for p in batch["predictions"]])
+    assert {(r.color, r.source) for r in records} == {("green", "single"), ("green", "batch")}
+    assert [r.inputs for r in records[5:]] == applicants[5:100], "the validated inputs, in order"
+    assert [r.probability for r in records[5:]] == pytest.approx(
+        [p["probability_default"] for p in batch["predictions"]]
+    )
 
 
 def test_a_shifted_population_drifts_and_the_training_population_does_not(
@@ -103,8 +105,7 @@ def test_deployment_probes_are_logged_but_left_out_of_the_summary(
         monitoring = client.app.state.monitoring
         monitoring.log.flush()
         metrics = client.get("/metrics").text
-        with sqlite3.connect(monitoring.log.path) as connection:
-            sources = [row[0] for row in connection.execute("SELECT source FROM predictions ORDER BY id")]
+        sources = [r.source for r in monitoring.log.since(0, include_probes=True)]
     assert sources == ["probe", "probe", "probe", "single"], "every prediction is on record"
     assert body["count"] == 1 and body["score"]["rows"] == 1
     assert sum(float(line.rsplit(" ", 1)[1]) for line in metrics.splitlines() if 'source="probe"' in line) == 3
@@ -153,7 +154,7 @@ def test_a_write_failure_is_counted_and_the_predictions_still_answer(
         monitoring = client.app.state.monitoring
         monitoring.log.flush()
         with sqlite3.connect(monitoring.log.path) as connection:
-            connection.execute("DROP TABLE predictions")
+            connection.execute("DROP TABLE prediction_requests")
         answers = [client.post("/predict?explain=false", json=a).status_code for a in applicants[:4]]
         monitoring.log.flush()
         metrics = client.get("/metrics").text
@@ -200,5 +201,4 @@ def test_concurrent_load_on_two_worker_processes_loses_no_rows(
             expected = 360 + 40 * 20
             body = wait_for_count(http, expected, timeout_s=20)
     assert body["count"] == expected
-    with sqlite3.connect(log_path) as connection:
-        assert connection.execute("SELECT COUNT(*) FROM predictions").fetchone()[0] == expected
+    assert PredictionLog(log_path, retention_days=30).count() == expected

@@ -29,14 +29,14 @@ def to_csv(rows: list[dict[str, Any]], columns: list[str] | None = None) -> str:
     [("catboost_client", "catboost_bundle"), ("logreg_client", "logreg_bundle"), ("forest_client", "forest_bundle")],
 )
 def test_single_prediction_is_the_models_own(
-    request: pytest.FixtureRequest, client_name: str, bundle_name: str, applicants: list[dict[str, Any]]
+    request: pytest.FixtureRequest, client_name: str, bundle_name: str, applicants: list[dict[str, Any]], as_row: Any
 ) -> None:
     client: TestClient = request.getfixturevalue(client_name)
     bundle = read_bundle(request.getfixturevalue(bundle_name))
     predictor = build_predictor(bundle)
     for applicant in applicants[:3]:
         body = client.post("/predict", json=applicant).json()
-        (expected,) = predictor.probabilities([applicant])
+        (expected,) = predictor.probabilities([as_row(applicant)])
         assert body["probability_default"] == pytest.approx(expected, abs=1e-12)
         assert body["label"] == int(body["probability_default"] >= bundle.metadata.threshold)
         assert body["threshold"] == bundle.metadata.threshold

@@ -24,17 +24,17 @@ def predictor(catboost_bundle: Path) -> CatBoostPredictor:
 
 
 def test_probabilities_equal_the_models_predict_proba_on_a_dataframe(
-    predictor: CatBoostPredictor, training_rows: pd.DataFrame, applicants: list[dict[str, Any]]
+    predictor: CatBoostPredictor, training_rows: pd.DataFrame, applicant_rows: list[tuple]
 ) -> None:
     expected = predictor.model.predict_proba(training_rows)[:, 1]
-    assert predictor.probabilities(applicants) == expected.tolist()
-    assert len(applicants) < PARALLEL_FROM_ROWS  # ...and the multi-threaded path for big batches:
-    assert predictor.probabilities(applicants * 2) == np.concatenate([expected, expected]).tolist()
-    assert [predictor.probabilities([a])[0] for a in applicants[:20]] == expected[:20].tolist()
+    assert predictor.probabilities(applicant_rows).tolist() == expected.tolist()
+    assert len(applicant_rows) < PARALLEL_FROM_ROWS  # ...and the multi-threaded path for big batches:
+    assert predictor.probabilities(applicant_rows * 2).tolist() == np.concatenate([expected, expected]).tolist()
+    assert [predictor.probabilities([a])[0] for a in applicant_rows[:20]] == expected[:20].tolist()
 
 
-def test_nulls_become_nan_and_the_missing_marker(predictor: CatBoostPredictor, applicants: list) -> None:
-    applicant = {**applicants[0], "purpose": None, "age_in_years": None}
+def test_nulls_become_nan_and_the_missing_marker(predictor: CatBoostPredictor, applicants: list, as_row: Any) -> None:
+    applicant = as_row({**applicants[0], "purpose": None, "age_in_years": None})
     predictor.cat_nullable = True
     try:
         data = predictor.features_data([applicant])
@@ -42,13 +42,13 @@ def test_nulls_become_nan_and_the_missing_marker(predictor: CatBoostPredictor, a
         predictor.cat_nullable = False
     assert data.cat_feature_data[0][predictor.cat_names.index("purpose")] == "__missing__"
     assert math.isnan(data.num_feature_data[0][predictor.num_names.index("age_in_years")])
-    assert 0 <= predictor.probabilities([{**applicants[0], "age_in_years": None}])[0] <= 1
+    assert 0 <= predictor.probabilities([as_row({**applicants[0], "age_in_years": None})])[0] <= 1
 
 
 def test_contributions_are_catboost_shap_values_that_add_up(
-    predictor: CatBoostPredictor, training_rows: pd.DataFrame, applicants: list[dict[str, Any]]
+    predictor: CatBoostPredictor, training_rows: pd.DataFrame, applicant_rows: list[tuple]
 ) -> None:
-    contributions = predictor.contributions(applicants[3])
+    contributions = predictor.contributions(applicant_rows[3])
     pool = Pool(training_rows.iloc[[3]], cat_features=predictor.model.get_cat_feature_indices())
     shap = predictor.model.get_feature_importance(pool, type="ShapValues")[0]
     assert list(contributions) == list(training_rows.columns)
