@@ -13,11 +13,11 @@ event per source and call.
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
+from app.core.applicant import Row
 from app.core.scoring import Prediction, ScoringService, Source
 
-Pending = tuple[ScoringService, dict[str, Any], Source, "asyncio.Future[Prediction]"]
+Pending = tuple[ScoringService, Row, Source, "asyncio.Future[Prediction]"]
 
 
 class RowCoalescer:
@@ -29,14 +29,15 @@ class RowCoalescer:
         self._busy = False  # the last counted turn had more than one request
         self.calls = 0  # model calls made (for tests and curiosity)
 
-    async def predict(self, service: ScoringService, applicant: dict[str, Any], source: Source) -> Prediction:
+    async def predict(self, service: ScoringService, applicant: Row, source: Source) -> Prediction:
         loop = asyncio.get_running_loop()
         self._arrivals += 1
         if self._arrivals == 1:
             loop.call_soon(self._end_turn)  # runs after every request already ready in this turn
         if not self._busy and not self._pending:
             self.calls += 1
-            return service.predict_rows([applicant], [source])[0]
+            (prediction,) = service.predict([applicant], source)
+            return prediction
         future: asyncio.Future[Prediction] = loop.create_future()
         self._pending.append((service, applicant, source, future))
         if len(self._pending) == 1:

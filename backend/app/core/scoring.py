@@ -49,6 +49,10 @@ class Predictions:
     def columns(self) -> tuple[list[float], list[int], list[str]]:
         return self.probabilities, self.labels, self.risk_bands
 
+    def take(self, indices: list[int]) -> Predictions:
+        """The predictions at these positions."""
+        return Predictions(*([column[i] for i in indices] for column in self.columns()))
+
 
 RISK_BANDS = np.array(["low", "medium", "high"], dtype=object)
 NUMPY_FROM_ROWS = 32
@@ -127,9 +131,8 @@ class ScoringService:
         if self.listeners:
             for source in dict.fromkeys(sources):
                 rows = [i for i, s in enumerate(sources) if s == source]
-                subset = Predictions(*([column[i] for i in rows] for column in predictions.columns()))
                 chosen = [applicants[i] for i in rows]
-                self._notify(PredictionEvent(source, self.version, self.parser.names, chosen, subset))
+                self._notify(PredictionEvent(source, self.version, self.parser.names, chosen, predictions.take(rows)))
         return list(predictions)
 
     def explain(self, applicant: Row) -> list[Factor]:

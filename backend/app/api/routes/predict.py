@@ -13,8 +13,8 @@ from starlette.responses import Response
 from app.api.body import body_kind, read_body, wants_csv
 from app.api.deps import ready_service, settings_of
 from app.api.responses import error_docs, json_response
-from app.core.csv_codec import parse_csv, to_csv
 from app.core.applicant import Row
+from app.core.csv_codec import parse_csv, to_csv
 from app.core.errors import ApiError, FieldError
 from app.core.scoring import Factor, Prediction, Predictions, ScoringService, Source
 from app.schemas.predict import BatchPrediction
@@ -90,7 +90,7 @@ async def predict(request: Request) -> Response:
 
 
 def _batch_json(service: ScoringService, color: str, predictions: Predictions) -> bytes:
-    """The JSON answer, serialized by orjson from the columns (5x faster than formatting rows in Python)."""
+    """The JSON answer, serialized by orjson from the columns (3x faster than formatting rows in Python)."""
     columns = zip(count(), predictions.probabilities, predictions.labels, predictions.risk_bands)
     rows = [{"row": i, "probability_default": p, "label": label, "risk_band": band} for i, p, label, band in columns]
     return orjson.dumps({"model_version": service.version, "color": color, "count": len(rows), "predictions": rows})
