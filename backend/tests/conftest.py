@@ -240,6 +240,14 @@ class LiveServer:
             time.sleep(0.05)
         raise AssertionError(f"{path} never answered {status}:\n{self.log.read_text()}")
 
+    def wait_for_log(self, text: str, count: int, timeout_s: float = 60.0) -> None:
+        """Until `text` is in the server's log `count` times (e.g. once per worker process)."""
+        deadline = time.monotonic() + timeout_s
+        while self.log.read_text().count(text) < count:
+            assert self.process.poll() is None, f"uvicorn exited:\n{self.log.read_text()}"
+            assert time.monotonic() < deadline, f"{text!r} not logged {count} times:\n{self.log.read_text()}"
+            time.sleep(0.05)
+
 
 @contextmanager
 def live_server(tmp_path: Path, **env: str) -> Iterator[LiveServer]:

@@ -74,3 +74,11 @@ def test_forwarded_prefix_becomes_the_root_path(prefix: str, root: str) -> None:
 def test_direct_docs_have_no_prefix() -> None:
     client = TestClient(create_app(Settings(MODEL_DIR=Path("unused"))))
     assert "url: '/openapi.json'" in client.get("/docs").text
+
+
+def test_scoring_routes_match_under_the_forwarded_prefix_like_the_others() -> None:
+    """Reached as /api/predict with X-Forwarded-Prefix: /api, the route matches (503: no model here)."""
+    client = TestClient(create_app(Settings(MODEL_DIR=Path("unused"))))
+    for path in ("/api/predict", "/api/predict/batch"):
+        assert client.post(path, json={}, headers={"x-forwarded-prefix": "/api"}).status_code == 503
+    assert client.get("/api/health", headers={"x-forwarded-prefix": "/api"}).status_code == 200

@@ -187,7 +187,7 @@ def test_concurrent_load_on_two_worker_processes_loses_no_rows(
     with start_live_server(
         MODEL_DIR=str(catboost_bundle), PREDICTION_LOG_PATH=str(log_path), UVICORN_WORKERS="2"
     ) as server:
-        server.wait_for("/ready", 200)
+        server.wait_for_log(") ready in ", count=2)  # both workers have loaded the model
         with httpx.Client(base_url=server.url, timeout=30) as http:
 
             def score(index: int) -> int:
