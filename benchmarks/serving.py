@@ -329,6 +329,8 @@ def server_specs(bundle: Path, metadata: dict[str, Any], batch_rows: int) -> lis
         command=[
             str(VENV_BIN / "uvicorn"),
             "app.main:app",
+            "--http",
+            "app.http_protocol:CoalescingHttpToolsProtocol",
             "--host",
             "127.0.0.1",
             "--port",

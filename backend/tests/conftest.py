@@ -24,6 +24,7 @@ from fastapi.testclient import TestClient
 
 from app.core.bundle import BundleMetadata
 from app.core.config import Settings
+from app.http_protocol import HTTP_PROTOCOL
 from app.main import create_app
 
 if TYPE_CHECKING:
@@ -255,7 +256,8 @@ def live_server(tmp_path: Path, **env: str) -> Iterator[LiveServer]:
     port = free_port()
     log = tmp_path / f"uvicorn-{port}.log"
     env.setdefault("PREDICTION_LOG_PATH", str(tmp_path / f"predictions-{port}.db"))
-    command = [sys.executable, "-m", "uvicorn", "app.main:app", "--host", "127.0.0.1", "--port", str(port)]
+    command = [sys.executable, "-m", "uvicorn", "app.main:app", "--http", HTTP_PROTOCOL, "--host", "127.0.0.1"]
+    command += ["--port", str(port)]
     with log.open("wb") as out:
         process = subprocess.Popen(
             [*command, "--no-access-log"], cwd=BACKEND, env={**os.environ, **env}, stdout=out, stderr=subprocess.STDOUT

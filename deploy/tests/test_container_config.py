@@ -119,3 +119,12 @@ def test_nginx_routes_resolve_at_request_time_and_never_retry_a_post() -> None:
     assert "proxy_set_header Upgrade $http_upgrade;" in stream
     assert "proxy_set_header Connection $connection_upgrade;" in stream
     assert "proxy_read_timeout 12h;" in stream
+
+
+def test_the_backend_image_runs_uvicorn_with_the_coalescing_http_protocol() -> None:
+    """A response's head and body leave in one write (backend/app/http_protocol.py)."""
+    command = re.search(r"^CMD (\[.*?\])$", read("backend/Dockerfile").replace("\\\n", ""), re.MULTILINE | re.DOTALL)
+    assert command is not None
+    arguments = yaml.safe_load(command.group(1))
+    assert arguments[:2] == ["uvicorn", "app.main:app"]
+    assert arguments[arguments.index("--http") + 1] == "app.http_protocol:CoalescingHttpToolsProtocol"

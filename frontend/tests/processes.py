@@ -16,6 +16,9 @@ FRONTEND = Path(__file__).resolve().parents[1]
 ROOT = FRONTEND.parent
 STARTUP_SECONDS = 90
 APP_SCRIPT = FRONTEND / "app.py"
+# The backend as its image runs it (backend/Dockerfile), from backend/.
+BACKEND_COMMAND = [sys.executable, "-m", "uvicorn", "app.main:app"]
+BACKEND_COMMAND += ["--http", "app.http_protocol:CoalescingHttpToolsProtocol"]
 
 
 def free_port() -> int:
@@ -68,7 +71,7 @@ class Backend:
         }
         with self.log.open("wb") as out:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "uvicorn", "app.main:app", "--host", "127.0.0.1", "--port", str(self.port)],
+                [*BACKEND_COMMAND, "--host", "127.0.0.1", "--port", str(self.port)],
                 cwd=ROOT / "backend",
                 env=env,
                 stdout=out,

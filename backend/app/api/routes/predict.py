@@ -57,10 +57,17 @@ EXPLAIN_PARAMETER = {
 }
 
 
+# The query strings clients send: looked up as bytes, before parsing (parsing costs ~12 us a request).
+EXPLAIN_QUERIES = {f"explain={word}".encode(): word in TRUE_WORDS for word in TRUE_WORDS | FALSE_WORDS}
+
+
 def explain_flag(request: Request) -> bool:
     """The `explain` query flag, parsed by hand: a FastAPI query dependency costs ~20 us per request."""
-    if not request.scope["query_string"]:
+    query = request.scope["query_string"]
+    if not query:
         return True
+    if query in EXPLAIN_QUERIES:
+        return EXPLAIN_QUERIES[query]
     value = request.query_params.get("explain", "true").strip().lower()
     if value in TRUE_WORDS or value in FALSE_WORDS:
         return value in TRUE_WORDS

@@ -50,6 +50,27 @@ def test_single_prediction_is_the_models_own(
         assert all(f["value"] == applicant[f["feature"]] for f in factors)
 
 
+@pytest.mark.parametrize(
+    ("query", "explained"),
+    [
+        ("explain=false", False),
+        ("explain=0", False),
+        ("explain=off", False),
+        ("explain=FALSE", False),  # not one of the looked-up spellings: parsed
+        ("explain=%20no", False),
+        ("other=1&explain=false", False),
+        ("explain=true", True),
+        ("explain=yes", True),
+        ("explain=On", True),
+        ("other=1", True),
+    ],
+)
+def test_explain_flag_spellings(catboost_client: TestClient, example: dict, query: str, explained: bool) -> None:
+    answer = catboost_client.post(f"/predict?{query}", json=example)
+    assert answer.status_code == 200
+    assert (answer.json()["top_factors"] is not None) is explained
+
+
 def test_explain_false_skips_the_factors(catboost_client: TestClient, example: dict) -> None:
     with_factors = catboost_client.post("/predict", json=example).json()
     without = catboost_client.post("/predict?explain=false", json=example).json()
