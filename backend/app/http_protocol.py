@@ -46,10 +46,11 @@ class CoalescingTransport:
             self.write(chunk)
 
     def flush(self) -> None:
-        """Send the held write now (a no-op when nothing is held)."""
+        """Send the held write now (a no-op when nothing is held, or dropped if the connection is gone)."""
         if self._held is not None:
             held, self._held = self._held, None
-            self._transport.write(held)
+            if not self._transport.is_closing():  # uvloop raises on writes to a closed transport
+                self._transport.write(held)
 
     def close(self) -> None:
         self.flush()

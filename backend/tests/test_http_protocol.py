@@ -90,6 +90,15 @@ def test_close_sends_the_held_write_first() -> None:
     assert run(steps).calls == [("write", (b"last words",)), ("close", ())]
 
 
+def test_a_held_write_is_dropped_when_the_connection_went_away_meanwhile() -> None:
+    async def steps(transport: CoalescingTransport, inner: RecordingTransport) -> None:
+        transport.write(b"head")
+        inner.closed = True  # the peer reset the connection: uvloop closed the transport itself
+        await asyncio.sleep(0)
+
+    assert run(steps).calls == []
+
+
 def test_the_held_write_counts_in_the_write_buffer_size() -> None:
     async def steps(transport: CoalescingTransport, inner: RecordingTransport) -> None:
         inner.get_write_buffer_size = lambda: 10  # type: ignore[method-assign]
