@@ -14,9 +14,9 @@ POST /predict with explanations, for information); a --batch-rows batch with wrk
 (concurrency 1, rounds interleaved; mlflow also in its columnar `dataframe_split`, for
 information); then, for information, a lone batch right after the other server's request,
 --batch-repeats times (a new connection each, the CPU cold from the other server's work).
-Prints a table and PASS/FAIL per target and writes benchmarks/results/serving-<time>.json. Exit 0 when the run completed
-(targets met or not), 1 when something failed (a server did not start, failed requests), 2 on
-bad usage (no bundle, no wrk).
+Prints a table and PASS/FAIL per target and writes benchmarks/results/serving-<time>.json.
+Exit 0 when the run completed (targets met or not), 1 when something failed (a server did not
+start, failed requests), 2 on bad usage (no bundle, no wrk).
 """
 
 from __future__ import annotations
