@@ -51,7 +51,7 @@ class Monitoring:
         self.log.close()  # a no-op when the writer never started (log disabled or not opened)
 
     def observe(self, event: PredictionEvent) -> None:
-        """Prediction listener: queue one record per applicant (never blocks, never raises)."""
+        """Prediction listener: queue the request's predictions as one item (never blocks, never raises)."""
         if self.unavailable:
             if self.enabled:
                 self.on_log_failure(len(event.predictions))

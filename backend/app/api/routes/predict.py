@@ -66,8 +66,9 @@ def explain_flag(request: Request) -> bool:
     query = request.scope["query_string"]
     if not query:
         return True
-    if query in EXPLAIN_QUERIES:
-        return EXPLAIN_QUERIES[query]
+    known = EXPLAIN_QUERIES.get(query)
+    if known is not None:
+        return known
     value = request.query_params.get("explain", "true").strip().lower()
     if value in TRUE_WORDS or value in FALSE_WORDS:
         return value in TRUE_WORDS
