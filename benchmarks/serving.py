@@ -184,8 +184,8 @@ class CpuLatencyRequest:
         try:
             yield
         finally:
-            if was_held:
-                self.hold()
+            if was_held and not self.hold():  # the rest of the run must not measure under other conditions
+                raise BenchmarkError(f"lost the CPU latency request: {self.problem}")
 
     def describe(self) -> str:
         if self.held:

@@ -82,3 +82,17 @@ def test_bad_cpu_latency_option_exits_2(given: str, capsys: pytest.CaptureFixtur
     assert exit_info.value.code == 2
     error = capsys.readouterr().err
     assert "--cpu-latency-us" in error and "expected microseconds" in error
+
+
+def test_request_that_cannot_be_taken_back_stops_the_run(
+    device_writable: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    request = CpuLatencyRequest(0)
+    assert request.hold()
+    try:
+        with pytest.raises(serving.BenchmarkError, match="lost the CPU latency request"):
+            with request.released():
+                monkeypatch.setattr(serving, "CPU_LATENCY_DEVICE", str(tmp_path / "gone"))
+        assert not request.held
+    finally:
+        request.release()
