@@ -42,7 +42,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Hashable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
@@ -488,6 +488,28 @@ def median_load(loads: list[LoadResult]) -> LoadResult:
     )
 
 
+IDLE_AS_IS = "idle as is"  # the c=1 runs with the CPU latency request released
+
+
+class Rounds:
+    """The wrk runs of interleaved rounds, kept by measure; the median round of each counts."""
+
+    def __init__(self, seconds: int, work: Path) -> None:
+        self.seconds, self.work = seconds, work
+        self.loads: dict[Hashable, list[LoadResult]] = {}
+
+    def __contains__(self, key: Hashable) -> bool:
+        return key in self.loads
+
+    def run(self, key: Hashable, label: str, server: Server, path: str, body: Path, concurrency: int) -> None:
+        load = run_wrk(server.port, path, body, concurrency, self.seconds, self.work)
+        self.loads.setdefault(key, []).append(load)
+        log(f"{label}: {load.requests_per_s:,.1f} req/s, p50 {load.p50_ms:.2f} ms, p99 {load.p99_ms:.2f} ms")
+
+    def median(self, key: Hashable) -> LoadResult:
+        return median_load(self.loads[key])
+
+
 def measure(
     running: list[tuple[Server, ServerResult]],
     in_process: InProcess,
@@ -503,31 +525,25 @@ def measure(
         bodies[server] = work / f"{server.spec.name.split()[0]}-single.json"
         bodies[server].write_bytes(server.spec.single_body)
         run_wrk(server.port, server.spec.single_path, bodies[server], 8, 2, work)  # warm-up
-    rounds: dict[tuple[str, int], list[LoadResult]] = {}
+    rounds = Rounds(args.duration, work)
     for round_number in range(1, args.rounds + 1):
         predict_us = in_process.measure()["predict"]
         log(f"round {round_number}/{args.rounds}: in-process predict of one row: {predict_us:.0f} us")
         for concurrency in args.concurrency:
             for server, result in running:
-                load = run_wrk(server.port, server.spec.single_path, bodies[server], concurrency, args.duration, work)
-                rounds.setdefault((result.name, concurrency), []).append(load)
-                log(
-                    f"round {round_number}/{args.rounds} {result.name}: c={concurrency}: "
-                    f"{load.requests_per_s:,.0f} req/s, p50 {load.p50_ms:.2f} ms, p99 {load.p99_ms:.2f} ms"
+                label = f"round {round_number}/{args.rounds} {result.name}: c={concurrency}"
+                rounds.run(
+                    (result.name, concurrency), label, server, server.spec.single_path, bodies[server], concurrency
                 )
         if cpu_latency.held:
             with cpu_latency.released():
                 for server, result in running:
-                    load = run_wrk(server.port, server.spec.single_path, bodies[server], 1, args.duration, work)
-                    rounds.setdefault((result.name, "idle as is"), []).append(load)
-                    log(
-                        f"round {round_number}/{args.rounds} {result.name}: c=1, CPU latency request released: "
-                        f"p50 {load.p50_ms:.2f} ms, p99 {load.p99_ms:.2f} ms"
-                    )
+                    label = f"round {round_number}/{args.rounds} {result.name}: c=1, CPU latency request released"
+                    rounds.run((result.name, IDLE_AS_IS), label, server, server.spec.single_path, bodies[server], 1)
     for server, result in running:
-        result.single = [median_load(rounds[(result.name, c)]) for c in args.concurrency]
-        if (result.name, "idle as is") in rounds:
-            result.idle_as_is = median_load(rounds[(result.name, "idle as is")])
+        result.single = [rounds.median((result.name, c)) for c in args.concurrency]
+        if (result.name, IDLE_AS_IS) in rounds:
+            result.idle_as_is = rounds.median((result.name, IDLE_AS_IS))
         if server.spec.explain_path:
             for concurrency in (1, 8):
                 load = run_wrk(server.port, server.spec.explain_path, bodies[server], concurrency, args.duration, work)
@@ -550,20 +566,16 @@ def measure_batches(running: list[tuple[Server, ServerResult]], args: argparse.N
                 bodies[f"{server.spec.name}/{kind}"] = work / f"{server.spec.name.split()[0]}-{kind}.json"
                 bodies[f"{server.spec.name}/{kind}"].write_bytes(body)
         run_wrk(server.port, server.spec.batch_path, bodies[f"{server.spec.name}/batch"], 1, 2, work)  # warm-up
-    rounds: dict[str, list[LoadResult]] = {}
+    rounds = Rounds(args.duration, work)
     for round_number in range(1, args.rounds + 1):
         for server, result in running:
             for key in (k for k in bodies if k.startswith(f"{server.spec.name}/")):
-                load = run_wrk(server.port, server.spec.batch_path, bodies[key], 1, args.duration, work)
-                rounds.setdefault(key, []).append(load)
-                log(
-                    f"round {round_number}/{args.rounds} {key}: {args.batch_rows}-row batch, c=1: "
-                    f"{load.requests_per_s:,.1f} req/s, p50 {load.p50_ms:.2f} ms, p99 {load.p99_ms:.2f} ms"
-                )
+                label = f"round {round_number}/{args.rounds} {key}: {args.batch_rows}-row batch, c=1"
+                rounds.run(key, label, server, server.spec.batch_path, bodies[key], 1)
     for server, result in running:
-        result.batch = median_load(rounds[f"{server.spec.name}/batch"])
+        result.batch = rounds.median(f"{server.spec.name}/batch")
         if f"{server.spec.name}/split" in rounds:
-            result.split_batch = median_load(rounds[f"{server.spec.name}/split"])
+            result.split_batch = rounds.median(f"{server.spec.name}/split")
     for _ in range(args.batch_repeats):
         for server, result in running:
             result.lone_batch_ms += time_batches(server.port, server.spec.batch_path, server.spec.batch_body, 1)
@@ -600,34 +612,38 @@ def targets(ours: ServerResult, theirs: ServerResult, predict_us: float) -> list
     ]
 
 
+def throughput_row(measure: str, a: LoadResult, b: LoadResult, decimals: int) -> str:
+    """A table row: requests/s of both servers and ours over theirs."""
+    return (
+        f"| {measure}: requests/s | {a.requests_per_s:,.{decimals}f} | {b.requests_per_s:,.{decimals}f} "
+        f"| {a.requests_per_s / b.requests_per_s:.1f}x |"
+    )
+
+
+def latency_row(measure: str, a: LoadResult, b: LoadResult) -> str:
+    """A table row: p50 / p99 of both servers and theirs over ours."""
+    return (
+        f"| {measure}: p50 / p99 ms | {a.p50_ms:.2f} / {a.p99_ms:.2f} "
+        f"| {b.p50_ms:.2f} / {b.p99_ms:.2f} | {b.p50_ms / a.p50_ms:.1f}x / {b.p99_ms / a.p99_ms:.1f}x |"
+    )
+
+
 def table(ours: ServerResult, theirs: ServerResult, args: argparse.Namespace) -> list[str]:
     rows = ["| measure | this backend | mlflow models serve | ratio |", "| --- | ---: | ---: | ---: |"]
     for concurrency in args.concurrency:
         a, b = ours.at(concurrency), theirs.at(concurrency)
-        rows.append(
-            f"| single row, c={concurrency}: requests/s | {a.requests_per_s:,.0f} | {b.requests_per_s:,.0f} "
-            f"| {a.requests_per_s / b.requests_per_s:.1f}x |"
-        )
-        rows.append(
-            f"| single row, c={concurrency}: p50 / p99 ms | {a.p50_ms:.2f} / {a.p99_ms:.2f} "
-            f"| {b.p50_ms:.2f} / {b.p99_ms:.2f} | {b.p50_ms / a.p50_ms:.1f}x / {b.p99_ms / a.p99_ms:.1f}x |"
-        )
+        rows += [
+            throughput_row(f"single row, c={concurrency}", a, b, 0),
+            latency_row(f"single row, c={concurrency}", a, b),
+        ]
     if ours.idle_as_is and theirs.idle_as_is:
-        a, b = ours.idle_as_is, theirs.idle_as_is
         rows.append(
-            f"| single row, c=1, the machine's own CPU idle states: p50 / p99 ms | {a.p50_ms:.2f} / {a.p99_ms:.2f} "
-            f"| {b.p50_ms:.2f} / {b.p99_ms:.2f} | {b.p50_ms / a.p50_ms:.1f}x / {b.p99_ms / a.p99_ms:.1f}x |"
+            latency_row("single row, c=1, the machine's own CPU idle states", ours.idle_as_is, theirs.idle_as_is)
         )
     assert ours.batch is not None and theirs.batch is not None
     a, b = ours.batch, theirs.batch
-    rows.append(
-        f"| {args.batch_rows}-row batch, c=1: requests/s | {a.requests_per_s:,.1f} | {b.requests_per_s:,.1f} "
-        f"| {a.requests_per_s / b.requests_per_s:.1f}x |"
-    )
-    rows.append(
-        f"| {args.batch_rows}-row batch, c=1: p50 / p99 ms | {a.p50_ms:.2f} / {a.p99_ms:.2f} "
-        f"| {b.p50_ms:.2f} / {b.p99_ms:.2f} | {b.p50_ms / a.p50_ms:.1f}x / {b.p99_ms / a.p99_ms:.1f}x |"
-    )
+    batch = f"{args.batch_rows}-row batch, c=1"
+    rows += [throughput_row(batch, a, b, 1), latency_row(batch, a, b)]
     if theirs.split_batch:
         split = theirs.split_batch
         rows.append(
