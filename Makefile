@@ -62,8 +62,8 @@ security: install ## bandit over the code (high severity fails), pip-audit over 
 	$(VENV)/bin/bandit -q -r $(CODE_DIRS) -x '*/tests/*' --severity-level high
 	$(VENV)/bin/pip-audit --strict --progress-spinner off $(addprefix -r ,$(AUDITED_REQUIREMENTS))
 
-serve: install ## run the backend on :8000 with models/credit-default/latest
-	cd backend && MODEL_DIR=$${MODEL_DIR:-../models/credit-default/latest} ../$(VENV)/bin/uvicorn app.main:app --http app.http_protocol:CoalescingHttpToolsProtocol --host 127.0.0.1 --port 8000
+serve: install ## run the backend (python -m app) on :8000 with models/credit-default/latest
+	cd backend && SERVED_BUNDLE=$${SERVED_BUNDLE:-../models/credit-default/latest} ../$(PY) -m app
 
 ui: install ## run the Streamlit app on :8501 against BACKEND_URL (default http://localhost:8000)
 	BACKEND_URL=$${BACKEND_URL:-http://localhost:8000} $(VENV)/bin/streamlit run frontend/app.py --server.port 8501 --server.headless true

@@ -11,9 +11,9 @@ METADATA_FILE = "metadata.json"
 LATEST_LINK = "latest"
 
 
-def versions(models_dir: Path, name: str) -> list[str]:
+def versions(bundles_dir: Path, name: str) -> list[str]:
     """Exported versions (directories with a metadata.json), oldest first."""
-    root = models_dir / name
+    root = bundles_dir / name
     if not root.is_dir():
         return []
     found = [
@@ -24,30 +24,30 @@ def versions(models_dir: Path, name: str) -> list[str]:
     return sorted(found, key=lambda v: (not v.isdigit(), int(v) if v.isdigit() else 0, v))
 
 
-def newest(models_dir: Path, name: str) -> str:
+def newest(bundles_dir: Path, name: str) -> str:
     """The version `latest` points to (the training pipeline's newest export), else the highest one."""
-    link = models_dir / name / LATEST_LINK
+    link = bundles_dir / name / LATEST_LINK
     if link.is_symlink() and (link / METADATA_FILE).is_file():
         return link.resolve().name
-    found = versions(models_dir, name)
+    found = versions(bundles_dir, name)
     if not found:
-        raise UsageError(f"no model bundle in {models_dir / name}: train one first (make train)")
+        raise UsageError(f"no model bundle in {bundles_dir / name}: train one first (make train)")
     return found[-1]
 
 
-def require(models_dir: Path, name: str, version: str) -> Path:
+def require(bundles_dir: Path, name: str, version: str) -> Path:
     """The bundle directory of `version`, which must exist."""
     if not version or "/" in version or version.startswith("."):
         raise UsageError(f"bad model version {version!r}")
-    bundle = models_dir / name / version
+    bundle = bundles_dir / name / version
     if not (bundle / METADATA_FILE).is_file():
-        available = ", ".join(versions(models_dir, name)) or "none"
-        raise UsageError(f"model version {version} not found in {models_dir / name} (available: {available})")
+        available = ", ".join(versions(bundles_dir, name)) or "none"
+        raise UsageError(f"model version {version} not found in {bundles_dir / name} (available: {available})")
     unreadable = unreadable_by_others(bundle)
     if unreadable:
         raise UsageError(
             f"{unreadable} is not readable by the containers' user (uid 10001, not the owner): "
-            f"run `chmod -R a+rX {models_dir}`"
+            f"run `chmod -R a+rX {bundles_dir}`"
         )
     return bundle
 

@@ -73,7 +73,7 @@ def train(ctx: Context) -> int:
     ctx.say(f"train: starting mlflow ({ctx.settings.mlflow_url}), then the trainer job")
     compose.up(["mlflow"])
     compose.train(git_commit(ctx))
-    ctx.say(f"train: newest model is v{bundles.newest(ctx.settings.models_dir, MODEL_NAME)}")
+    ctx.say(f"train: newest model is v{bundles.newest(ctx.settings.BUNDLES_DIR, MODEL_NAME)}")
     return 0
 
 
@@ -84,27 +84,27 @@ def up(ctx: Context) -> int:
     ctx.say("up: [1/4] building images (docker compose build; cached layers are reused)")
     ctx.compose().build()
     active = ctx.active_file.ensure()
-    if not bundles.versions(ctx.settings.models_dir, MODEL_NAME):
-        ctx.say(f"up: [2/4] no model in {ctx.settings.models_dir}: training one in the trainer container")
+    if not bundles.versions(ctx.settings.BUNDLES_DIR, MODEL_NAME):
+        ctx.say(f"up: [2/4] no model in {ctx.settings.BUNDLES_DIR}: training one in the trainer container")
         train(ctx)
     else:
-        ctx.say(f"up: [2/4] models found in {ctx.settings.models_dir}: no training needed")
+        ctx.say(f"up: [2/4] models found in {ctx.settings.BUNDLES_DIR}: no training needed")
     colors = sorted({"blue", active})
     pins = ctx.state.load().versions
     for color in colors:
-        version = pins.get(color) or bundles.newest(ctx.settings.models_dir, MODEL_NAME)
-        bundles.require(ctx.settings.models_dir, MODEL_NAME, version)
+        version = pins.get(color) or bundles.newest(ctx.settings.BUNDLES_DIR, MODEL_NAME)
+        bundles.require(ctx.settings.BUNDLES_DIR, MODEL_NAME, version)
         ctx.state.pin(color, version)
     services = ["mlflow", *[s for color in colors for s in stack_services(color)], "nginx"]
     ctx.say(f"up: [3/4] starting {', '.join(services)} and waiting until healthy")
     ctx.compose().up(services)
     ctx.say(f"up: [4/4] checking that {active} answers on the public port")
-    version = ctx.checks.wait_public(active, ctx.settings.ready_timeout)
+    version = ctx.checks.wait_public(active, ctx.settings.DEPLOY_READY_TIMEOUT)
     ctx.say(
         f"up: done in {time.monotonic() - started:.0f}s: {active} serves model v{version}\n"
-        f"  analyst UI   http://localhost:{ctx.settings.public_port}/\n"
-        f"  API docs     http://localhost:{ctx.settings.public_port}/api/docs\n"
-        f"  preview      http://localhost:{ctx.settings.preview_port}/  (the idle stack, {other(active)})\n"
+        f"  analyst UI   http://localhost:{ctx.settings.PUBLIC_PORT}/\n"
+        f"  API docs     http://localhost:{ctx.settings.PUBLIC_PORT}/api/docs\n"
+        f"  preview      http://localhost:{ctx.settings.PREVIEW_PORT}/  (the idle stack, {other(active)})\n"
         f"  MLflow UI    {ctx.settings.mlflow_url}"
     )
     return 0
@@ -115,7 +115,7 @@ def down(ctx: Context) -> int:
     ctx.compose().down()
     ctx.say(
         "down: every container stopped and removed; kept: the MLflow volumes (runs, registry), "
-        f"{ctx.settings.models_dir} and the state in {ctx.settings.state_dir}"
+        f"{ctx.settings.BUNDLES_DIR} and the state in {ctx.settings.DEPLOY_STATE_DIR}"
     )
     return 0
 
@@ -131,7 +131,7 @@ def require_idle(ctx: Context, color: str) -> None:
 def start_stack(ctx: Context, color: str, version: str) -> None:
     """(Re)create the stack `color` serving `version`; never touches nginx. The callers made sure `color`
     is idle (the active stack is never re-created)."""
-    bundles.require(ctx.settings.models_dir, MODEL_NAME, version)
+    bundles.require(ctx.settings.BUNDLES_DIR, MODEL_NAME, version)
     ctx.state.pin(color, version)
     ctx.say(f"deploy: starting {color} with model v{version} (no traffic change)")
     ctx.compose().up(stack_services(color), wait=False, no_deps=True, recreate=True)
@@ -142,14 +142,14 @@ def deploy(ctx: Context, color: str, version: str | None) -> int:
     require_idle(ctx, color)
     ctx.require_docker()
     ctx.require_proxy()
-    start_stack(ctx, color, version or bundles.newest(ctx.settings.models_dir, MODEL_NAME))
+    start_stack(ctx, color, version or bundles.newest(ctx.settings.BUNDLES_DIR, MODEL_NAME))
     try:
-        served = ctx.checks.wait_ready(color, ctx.settings.ready_timeout)
+        served = ctx.checks.wait_ready(color, ctx.settings.DEPLOY_READY_TIMEOUT)
     except GateError as exc:
         ctx.say(f"deploy: {color} is running but NOT ready: {exc}")
         return 1
     ctx.say(
-        f"deploy: {color} is ready with model v{served}; try it on http://localhost:{ctx.settings.preview_port}/ "
+        f"deploy: {color} is ready with model v{served}; try it on http://localhost:{ctx.settings.PREVIEW_PORT}/ "
         f"then `make switch-{color}`"
     )
     return 0
@@ -162,7 +162,7 @@ def switch(ctx: Context, color: str) -> int:
     active = ctx.active_file.active()
     ctx.say(f"switch: {active} -> {color}")
     if color != active:
-        newest = bundles.newest(ctx.settings.models_dir, MODEL_NAME)
+        newest = bundles.newest(ctx.settings.BUNDLES_DIR, MODEL_NAME)
         pinned = ctx.state.load().versions.get(color)
         if not ctx.compose().running(stack_services(color)):
             start_stack(ctx, color, pinned or newest)
@@ -173,8 +173,8 @@ def switch(ctx: Context, color: str) -> int:
         proxy=ComposeNginx(ctx.compose()),
         gates=ctx.checks,
         state=ctx.state,
-        ready_timeout=ctx.settings.ready_timeout,
-        verify_timeout=ctx.settings.verify_timeout,
+        ready_timeout=ctx.settings.DEPLOY_READY_TIMEOUT,
+        verify_timeout=ctx.settings.DEPLOY_VERIFY_TIMEOUT,
         say=ctx.say,
     )
     outcome = runner.run(color)
@@ -197,14 +197,14 @@ def status(ctx: Context) -> int:
     docker_up = ctx.docker_up()
     statuses = ctx.compose().ps() if docker_up else {}
     proxy_up = "nginx" in statuses and statuses["nginx"].state == "running"
-    ctx.say(f"project {settings.project}: traffic -> {active}   (state: {settings.state_dir})")
+    ctx.say(f"project {settings.COMPOSE_PROJECT_NAME}: traffic -> {active}   (state: {settings.DEPLOY_STATE_DIR})")
     if not docker_up:
         ctx.say("  docker: the engine is not reachable; container states unknown")
     for name in BASE_SERVICES:
         ctx.say(f"  {name:<8} {_container(statuses, name)}")
     for color in COLORS:
         role = (
-            f"ACTIVE, public :{settings.public_port}" if color == active else f"idle, preview :{settings.preview_port}"
+            f"ACTIVE, public :{settings.PUBLIC_PORT}" if color == active else f"idle, preview :{settings.PREVIEW_PORT}"
         )
         answer = serving(settings.public_url if color == active else settings.preview_url) if proxy_up else None
         served = (
@@ -217,7 +217,7 @@ def status(ctx: Context) -> int:
             f"{_container(statuses, f'backend-{color}')}, frontend {_container(statuses, f'frontend-{color}')}"
         )
     try:
-        ctx.say(f"  newest model in {settings.models_dir}: v{bundles.newest(settings.models_dir, MODEL_NAME)}")
+        ctx.say(f"  newest model in {settings.BUNDLES_DIR}: v{bundles.newest(settings.BUNDLES_DIR, MODEL_NAME)}")
     except UsageError as exc:
         ctx.say(f"  {exc}")
     history = state.history[-HISTORY_SHOWN:]

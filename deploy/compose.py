@@ -36,7 +36,7 @@ class Compose:
 
     def command(self, *args: str) -> list[str]:
         files = [part for name in COMPOSE_FILES for part in ("-f", str(self.settings.root / name))]
-        return ["docker", "compose", "-p", self.settings.project, *files, *args]
+        return ["docker", "compose", "-p", self.settings.COMPOSE_PROJECT_NAME, *files, *args]
 
     def env(self) -> dict[str, str]:
         """os.environ plus the settings, plus each stack's pinned version (so no command re-creates
@@ -72,7 +72,7 @@ class Compose:
     def up(self, services: Sequence[str], wait: bool = True, no_deps: bool = False, recreate: bool = False) -> None:
         args = ["up", "--detach"]
         if wait:
-            args += ["--wait", "--wait-timeout", str(int(self.settings.up_timeout))]
+            args += ["--wait", "--wait-timeout", str(int(self.settings.DEPLOY_UP_TIMEOUT))]
         if no_deps:
             args.append("--no-deps")
         if recreate:

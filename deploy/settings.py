@@ -28,80 +28,75 @@ def other(color: str) -> str:
 
 
 class DeploySettings(BaseSettings):
-    """Every knob of the CLI; each has an environment variable (docs: README, Deployment).
+    """Every knob of the CLI; each field is the environment variable of its name (docs/deployment.md).
 
-    `from_env` reads them (empty means default); constructing by attribute name serves tests."""
+    `from_env` reads them from a mapping (the process environment by default; empty means default) and
+    turns a bad value into a UsageError naming the variable and the value."""
 
     model_config = SettingsConfigDict(
-        frozen=True, case_sensitive=True, env_ignore_empty=True, str_strip_whitespace=True, validate_by_name=True
+        frozen=True, case_sensitive=True, env_ignore_empty=True, str_strip_whitespace=True
     )
 
     root: ClassVar[Path] = ROOT
-    project: str = Field(
-        "credit-risk", min_length=1, validation_alias="COMPOSE_PROJECT_NAME", description="a compose project name"
-    )
-    state_dir: Directory = Field(
-        default_factory=lambda data: ROOT / ".deploy" / data["project"],
-        validation_alias="DEPLOY_STATE_DIR",
-    )
-    models_dir: Directory = Field(ROOT / "models", validation_alias="MODELS_HOST_DIR")
-    public_port: Port = Field(8080, validation_alias="PUBLIC_PORT")
-    preview_port: Port = Field(8081, validation_alias="PREVIEW_PORT")
-    mlflow_port: Port = Field(5000, validation_alias="MLFLOW_PORT")
-    ready_timeout: Seconds = Field(120.0, validation_alias="DEPLOY_READY_TIMEOUT")
-    verify_timeout: Seconds = Field(20.0, validation_alias="DEPLOY_VERIFY_TIMEOUT")
-    up_timeout: Seconds = Field(300.0, validation_alias="DEPLOY_UP_TIMEOUT")
+    COMPOSE_PROJECT_NAME: str = Field("credit-risk", min_length=1, description="a compose project name")
+    DEPLOY_STATE_DIR: Directory = Field(default_factory=lambda data: ROOT / ".deploy" / data["COMPOSE_PROJECT_NAME"])
+    BUNDLES_DIR: Directory = ROOT / "models"  # the directory of exported bundles
+    PUBLIC_PORT: Port = 8080
+    PREVIEW_PORT: Port = 8081
+    MLFLOW_PORT: Port = 5000
+    DEPLOY_READY_TIMEOUT: Seconds = 120.0
+    DEPLOY_VERIFY_TIMEOUT: Seconds = 20.0
+    DEPLOY_UP_TIMEOUT: Seconds = 300.0
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> DeploySettings:
         """The settings these variables give; a bad value is a UsageError naming the variable and the value."""
-        fields = {field.validation_alias: field for field in cls.model_fields.values()}
-        given = {name: environ[name].strip() for name in fields if environ.get(name, "").strip()}
+        given = {name: environ[name].strip() for name in cls.model_fields if environ.get(name, "").strip()}
         try:
             return cls.model_validate(given)
         except ValidationError as exc:
-            raise UsageError("; ".join(_explain(fields, error) for error in exc.errors())) from None
+            raise UsageError("; ".join(_explain(cls.model_fields, error) for error in exc.errors())) from None
 
-    @field_validator("state_dir", "models_dir")
+    @field_validator("DEPLOY_STATE_DIR", "BUNDLES_DIR")
     @classmethod
     def _absolute(cls, path: Path) -> Path:
         return path.resolve()
 
     @property
     def public_url(self) -> str:
-        return f"http://127.0.0.1:{self.public_port}"
+        return f"http://127.0.0.1:{self.PUBLIC_PORT}"
 
     @property
     def preview_url(self) -> str:
-        return f"http://127.0.0.1:{self.preview_port}"
+        return f"http://127.0.0.1:{self.PREVIEW_PORT}"
 
     @property
     def mlflow_url(self) -> str:
-        return f"http://127.0.0.1:{self.mlflow_port}"
+        return f"http://127.0.0.1:{self.MLFLOW_PORT}"
 
     @property
     def nginx_dir(self) -> Path:
         """Mounted into the nginx container at /etc/nginx/active (holds active.conf)."""
-        return self.state_dir / "nginx"
+        return self.DEPLOY_STATE_DIR / "nginx"
 
     @property
     def state_file(self) -> Path:
-        return self.state_dir / "state.json"
+        return self.DEPLOY_STATE_DIR / "state.json"
 
     def compose_env(self) -> dict[str, str]:
         """The variables docker-compose.yml interpolates (besides the model versions)."""
         return {
-            "PUBLIC_PORT": str(self.public_port),
-            "PREVIEW_PORT": str(self.preview_port),
-            "MLFLOW_PORT": str(self.mlflow_port),
-            "MODELS_HOST_DIR": str(self.models_dir),
-            "DEPLOY_STATE_DIR": str(self.state_dir),
+            "PUBLIC_PORT": str(self.PUBLIC_PORT),
+            "PREVIEW_PORT": str(self.PREVIEW_PORT),
+            "MLFLOW_PORT": str(self.MLFLOW_PORT),
+            "BUNDLES_DIR": str(self.BUNDLES_DIR),
+            "DEPLOY_STATE_DIR": str(self.DEPLOY_STATE_DIR),
             "HOST_UID": str(os.getuid()),
             "HOST_GID": str(os.getgid()),
         }
 
 
-def _explain(fields: Mapping[Any, Any], error: Any) -> str:
+def _explain(fields: Mapping[str, Any], error: Any) -> str:
     """'PUBLIC_PORT must be a TCP port (1-65535), got 'x'' for pydantic's error about that variable."""
     name = error["loc"][0]
-    return f"{name} must be {fields[name].description}, got {error['input']!r}"
+    return f"{name} must be {fields[name].description or 'valid'}, got {error['input']!r}"

@@ -15,6 +15,7 @@ import random
 import sys
 import time
 from collections import Counter
+from collections.abc import Collection, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -26,26 +27,35 @@ DEFAULT_URL = "http://localhost:8080/api"
 DEFAULT_DATA = Path("data/german_credit.csv")
 
 
-def realistic_applicants(data: Path, schema: list[dict[str, Any]], count: int, rng: random.Random) -> list[dict]:
-    """Real rows of the dataset restricted to the served features."""
+def dataset_applicants(data: Path, features: Sequence[Mapping[str, Any]], count: int, rng: random.Random) -> list[dict]:
+    """`count` real rows of the dataset drawn at random (its file is ordered), restricted to the served features;
+    without replacement while the dataset has enough rows."""
     frame = pd.read_csv(data)
-    names = [f["name"] for f in schema]
+    names = [f["name"] for f in features]
     missing = [n for n in names if n not in frame.columns]
     if missing:
         raise ValueError(f"{data} lacks served feature(s): {', '.join(missing)}")
     records = frame[names].to_dict("records")
-    return [dict(rng.choice(records)) for _ in range(count)]
+    drawn = rng.sample(records, count) if count <= len(records) else rng.choices(records, k=count)
+    return [dict(record) for record in drawn]
 
 
-def shift(applicant: dict[str, Any], schema: list[dict[str, Any]], factor: float, skewed: set[str]) -> dict:
-    """Scale numerics up (clipped to the accepted bounds) and pin skewed categoricals to one value."""
+def shift(
+    applicant: Mapping[str, Any],
+    features: Sequence[Mapping[str, Any]],
+    factor: float,
+    only: Collection[str] | None = None,
+    pinned: Collection[str] = (),
+) -> dict[str, Any]:
+    """The applicant with numeric features (all, or those in `only`) scaled by `factor` within their accepted
+    bounds, and the categorical features in `pinned` set to their last category."""
     shifted = dict(applicant)
-    for feature in schema:
+    for feature in features:
         name = feature["name"]
-        if feature["type"] == "numeric":
+        if feature["type"] == "numeric" and (only is None or name in only):
             value = min(float(applicant[name]) * factor, float(feature["upper_bound"]))
             shifted[name] = round(value) if feature.get("dtype") == "integer" else value
-        elif name in skewed:
+        elif feature["type"] == "categorical" and name in pinned:
             shifted[name] = feature["categories"][-1]
     return shifted
 
@@ -96,8 +106,8 @@ def main(argv: list[str] | None = None) -> int:
         schema = response.json()["features"]
         rng = random.Random(args.seed)
         # Two independent draws: the same rows in both phases would overstate the evidence of drift.
-        applicants = realistic_applicants(args.data, schema, args.count, rng)
-        to_shift = realistic_applicants(args.data, schema, args.count, rng)
+        applicants = dataset_applicants(args.data, schema, args.count, rng)
+        to_shift = dataset_applicants(args.data, schema, args.count, rng)
     except (requests.RequestException, ValueError, KeyError) as exc:
         print(f"error: cannot prepare traffic for {args.url}: {exc}", file=sys.stderr)
         return 2
@@ -107,7 +117,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.phase in ("realistic", "both"):
         totals += run_phase(args.url, "realistic", applicants, args.concurrency)
     if args.phase in ("shifted", "both"):
-        shifted = [shift(a, schema, args.factor, skewed) for a in to_shift]
+        shifted = [shift(a, schema, args.factor, pinned=skewed) for a in to_shift]
         totals += run_phase(
             args.url,
             f"shifted (x{args.factor} numerics; skewed: {', '.join(sorted(skewed))})",

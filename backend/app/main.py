@@ -1,4 +1,4 @@
-"""The FastAPI application: `uvicorn app.main:app` from backend/ (settings from the environment)."""
+"""The FastAPI application factory; `python -m app` (app/__main__.py) serves it with uvicorn."""
 
 from __future__ import annotations
 
@@ -16,8 +16,8 @@ from app.api.middleware import (
     UnhandledErrorMiddleware,
 )
 from app.api.openapi import install_openapi
-from app.api.routes import ScoringRoutes, health, metrics, model, monitoring, predict
-from app.core.coalescer import RowCoalescer
+from app.api.routes import health, metrics, model, monitoring, predict
+from app.core.coalescer import InlineScorer, RowCoalescer
 from app.core.config import Settings, get_settings
 from app.core.metrics import Metrics
 from app.core.state import ModelState, start_loader
@@ -68,17 +68,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.model = state
     app.state.metrics = metrics_registry
     app.state.monitoring = prediction_monitoring
-    app.state.coalescer = RowCoalescer()
-    for router in (health.router, model.router, metrics.router, monitoring.router):
+    app.state.coalescer = RowCoalescer() if settings.COALESCE_SINGLE_ROWS else InlineScorer()
+    for router in (predict.router, health.router, model.router, metrics.router, monitoring.router):
         app.include_router(router)
     install_error_handlers(app)
-    app.add_middleware(ScoringRoutes, router=predict.router)  # innermost of ours, before FastAPI's own
     app.add_middleware(UnhandledErrorMiddleware)
     app.add_middleware(DeploymentHeadersMiddleware, state=state)
     app.add_middleware(RequestMetricsMiddleware, metrics=metrics_registry)
     app.add_middleware(ForwardedPrefixMiddleware)
-    install_openapi(app, state, settings, extra_routes=predict.router.routes)
+    install_openapi(app, state, settings)
     return app
-
-
-app = create_app()

@@ -4,28 +4,22 @@ from __future__ import annotations
 
 import copy
 import json
-import os
 import shutil
-import socket
-import subprocess
-import sys
 import tempfile
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import httpx
 import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
 
 from app.core.bundle import BundleMetadata
 from app.core.config import Settings
-from app.http_protocol import HTTP_PROTOCOL
 from app.main import create_app
+from tests.kit.backend import backend_process
+from tests.kit.processes import LiveProcess
 
 if TYPE_CHECKING:
     from training.data import Dataset
@@ -37,7 +31,7 @@ LOAD_TIMEOUT_S = 60
 def serving(bundle: Path | None, **settings: Any) -> Iterator[TestClient]:
     """A TestClient over a fresh app whose bundle finished loading (or failing)."""
     settings.setdefault("PREDICTION_LOG_PATH", Path(tempfile.mkdtemp(prefix="prediction-log-")) / "predictions.db")
-    app = create_app(Settings(MODEL_DIR=bundle or Path("/nonexistent/bundle"), **settings))
+    app = create_app(Settings(SERVED_BUNDLE=bundle or Path("/nonexistent/bundle"), **settings))
     with TestClient(app) as client:
         app.state.loader.join(LOAD_TIMEOUT_S)
         yield client
@@ -211,71 +205,11 @@ def random_applicants(dataset: Dataset, catboost_bundle: Path) -> list[dict[str,
     return json_ready(dataset.features.sample(300, random_state=7), catboost_bundle)
 
 
-BACKEND = Path(__file__).resolve().parents[1]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@dataclass
-class LiveServer:
-    """A real `uvicorn app.main:app` process."""
-
-    process: subprocess.Popen
-    url: str
-    log: Path
-
-    def wait_for(self, path: str, status: int, timeout_s: float = 60.0) -> httpx.Response:
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            assert self.process.poll() is None, f"uvicorn exited:\n{self.log.read_text()}"
-            try:
-                response = httpx.get(self.url + path, timeout=2)
-                if response.status_code == status:
-                    return response
-            except httpx.TransportError:
-                pass
-            time.sleep(0.05)
-        raise AssertionError(f"{path} never answered {status}:\n{self.log.read_text()}")
-
-    def wait_for_log(self, text: str, count: int, timeout_s: float = 60.0) -> None:
-        """Until `text` is in the server's log `count` times (e.g. once per worker process)."""
-        deadline = time.monotonic() + timeout_s
-        while self.log.read_text().count(text) < count:
-            assert self.process.poll() is None, f"uvicorn exited:\n{self.log.read_text()}"
-            assert time.monotonic() < deadline, f"{text!r} not logged {count} times:\n{self.log.read_text()}"
-            time.sleep(0.05)
-
-
-@contextmanager
-def live_server(tmp_path: Path, **env: str) -> Iterator[LiveServer]:
-    """Start uvicorn on a free port with the given settings; stop it (SIGTERM) afterwards."""
-    port = free_port()
-    log = tmp_path / f"uvicorn-{port}.log"
-    env.setdefault("PREDICTION_LOG_PATH", str(tmp_path / f"predictions-{port}.db"))
-    command = [sys.executable, "-m", "uvicorn", "app.main:app", "--http", HTTP_PROTOCOL, "--host", "127.0.0.1"]
-    command += ["--port", str(port)]
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [*command, "--no-access-log"], cwd=BACKEND, env={**os.environ, **env}, stdout=out, stderr=subprocess.STDOUT
-        )
-    server = LiveServer(process, f"http://127.0.0.1:{port}", log)
-    try:
-        server.wait_for("/health", 200)
-        yield server
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-
-
 @pytest.fixture(scope="session")
-def live_catboost(catboost_bundle: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    """One real uvicorn process serving the catboost bundle, shared by the live tests."""
-    with live_server(tmp_path_factory.mktemp("live"), MODEL_DIR=str(catboost_bundle), DEPLOY_COLOR="green") as server:
-        server.wait_for("/ready", 200)
+def live_catboost(catboost_bundle: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveProcess]:
+    """One real backend process (`python -m app`, color green) serving the catboost bundle, shared by the live tests."""
+    with backend_process(catboost_bundle, tmp_path_factory.mktemp("live")) as server:
+        server.wait_for("/ready")
         yield server
 
 
@@ -287,5 +221,5 @@ def serve() -> Callable[..., Any]:
 
 @pytest.fixture
 def start_live_server(tmp_path: Path) -> Callable[..., Any]:
-    """start_live_server(**env) -> a context manager giving a LiveServer."""
-    return lambda **env: live_server(tmp_path, **env)
+    """start_live_server(bundle, **env) -> a context manager giving a running backend process (LiveProcess)."""
+    return lambda bundle=None, **env: backend_process(bundle, tmp_path, **env)

@@ -1,4 +1,4 @@
-"""The app as uvicorn runs it (`uvicorn app.main:app` from backend/, settings from the environment)."""
+"""The app as its image runs it: `python -m app` from backend/, settings from the environment."""
 
 from collections.abc import Callable
 from pathlib import Path
@@ -6,13 +6,13 @@ from pathlib import Path
 import httpx
 import pytest
 
-from app.main import app, create_app
+from app.main import create_app
 
 pytestmark = pytest.mark.slow
 
 
-def test_module_app_and_factory_apps_are_independent() -> None:
-    other = create_app()
+def test_factory_apps_are_independent() -> None:
+    app, other = create_app(), create_app()
     assert other.state.metrics.registry is not app.state.metrics.registry
     assert other.state.model is not app.state.model
 
@@ -36,7 +36,7 @@ def test_docs_behind_the_proxy_prefix(live_catboost) -> None:
 
 
 def test_without_a_bundle_the_process_stays_up_and_says_why(start_live_server: Callable, tmp_path: Path) -> None:
-    with start_live_server(MODEL_DIR=str(tmp_path / "absent")) as server:
+    with start_live_server(tmp_path / "absent") as server:
         reason = server.wait_for("/ready", 503).json()["reason"]
         assert str(tmp_path / "absent") in reason
         refused = httpx.post(f"{server.url}/predict", json={}, timeout=10)

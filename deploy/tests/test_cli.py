@@ -4,7 +4,6 @@ usage errors, the refusal to touch the active stack, deploy-if-needed, status ou
 from __future__ import annotations
 
 import json
-import socket
 from pathlib import Path
 
 import pytest
@@ -14,15 +13,10 @@ from deploy.commands import Context
 from deploy.errors import DeployError, UsageError
 from deploy.settings import DeploySettings
 from deploy.tests.fake_docker import FakeDocker
+from tests.kit.ports import free_port
 
 RUNNING = {"nginx": ("running", "healthy"), "mlflow": ("running", "healthy")}
 BLUE = {"backend-blue": ("running", "healthy"), "frontend-blue": ("running", "healthy")}
-
-
-def closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture()
@@ -34,13 +28,13 @@ def settings(tmp_path: Path) -> DeploySettings:
     for directory in (models, models / "credit-default", bundle):
         directory.chmod(0o755)
     return DeploySettings(
-        project="unit",
-        state_dir=tmp_path / "state",
-        models_dir=models,
-        public_port=closed_port(),
-        preview_port=closed_port(),
-        ready_timeout=0.5,
-        verify_timeout=0.5,
+        COMPOSE_PROJECT_NAME="unit",
+        DEPLOY_STATE_DIR=tmp_path / "state",
+        BUNDLES_DIR=models,
+        PUBLIC_PORT=free_port(),
+        PREVIEW_PORT=free_port(),
+        DEPLOY_READY_TIMEOUT=0.5,
+        DEPLOY_VERIFY_TIMEOUT=0.5,
     )
 
 
@@ -73,7 +67,7 @@ def test_deploying_to_the_active_color_is_refused_before_touching_docker(setting
 def test_main_maps_the_refusal_to_exit_code_2(
     settings: DeploySettings, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
 ) -> None:
-    monkeypatch.setenv("DEPLOY_STATE_DIR", str(settings.state_dir))
+    monkeypatch.setenv("DEPLOY_STATE_DIR", str(settings.DEPLOY_STATE_DIR))
     assert main(["deploy", "blue"]) == 2
     assert "error: blue receives the traffic" in capsys.readouterr().err
 
@@ -114,7 +108,7 @@ def test_switch_starts_a_missing_target_then_refuses_it_when_it_never_gets_ready
 
 
 def test_status_shows_the_active_color_pins_containers_and_history(settings: DeploySettings) -> None:
-    settings.state_dir.mkdir(parents=True)
+    settings.DEPLOY_STATE_DIR.mkdir(parents=True)
     settings.state_file.write_text(
         json.dumps(
             {

@@ -14,7 +14,9 @@ from deploy.tests.fake_docker import FakeDocker
 
 @pytest.fixture()
 def settings(tmp_path: Path) -> DeploySettings:
-    return DeploySettings(project="unit", state_dir=tmp_path / "state", models_dir=tmp_path / "models")
+    return DeploySettings(
+        COMPOSE_PROJECT_NAME="unit", DEPLOY_STATE_DIR=tmp_path / "state", BUNDLES_DIR=tmp_path / "models"
+    )
 
 
 def test_every_command_names_the_project_and_both_files(settings: DeploySettings) -> None:
@@ -39,8 +41,8 @@ def test_the_environment_carries_ports_paths_and_only_the_pinned_versions(settin
     Compose(settings, {"blue": "3"}, docker).up(["nginx"])
     env = docker.envs[0]
     assert env["BLUE_MODEL_VERSION"] == "3" and "GREEN_MODEL_VERSION" not in env
-    assert env["DEPLOY_STATE_DIR"] == str(settings.state_dir)
-    assert env["MODELS_HOST_DIR"] == str(settings.models_dir)
+    assert env["DEPLOY_STATE_DIR"] == str(settings.DEPLOY_STATE_DIR)
+    assert env["BUNDLES_DIR"] == str(settings.BUNDLES_DIR)
     assert env["PUBLIC_PORT"] == "8080" and env["PREVIEW_PORT"] == "8081" and env["MLFLOW_PORT"] == "5000"
 
 

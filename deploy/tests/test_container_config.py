@@ -78,10 +78,10 @@ def test_compose_healthchecks_dependencies_and_volumes() -> None:
         assert services[f"backend-{color}"]["depends_on"]["trainer"]["condition"] == "service_completed_successfully"
         assert services[f"frontend-{color}"]["environment"]["BACKEND_URL"] == f"http://backend-{color}:8000"
         assert services[f"backend-{color}"]["environment"]["DEPLOY_COLOR"] == color
-        model_dir = services[f"backend-{color}"]["environment"]["MODEL_DIR"]
-        assert model_dir == f"/models/credit-default/${{{color.upper()}_MODEL_VERSION:-latest}}"
+        served = services[f"backend-{color}"]["environment"]["SERVED_BUNDLE"]
+        assert served == f"/bundles/credit-default/${{{color.upper()}_MODEL_VERSION:-latest}}"
         assert services[f"backend-{color}"]["volumes"] == [
-            "${MODELS_HOST_DIR:-./models}:/models:ro",
+            "${BUNDLES_DIR:-./models}:/bundles:ro",
             "prediction-log:/data",
         ], "both colors share one prediction log"
         assert services[f"backend-{color}"]["environment"]["PREDICTION_LOG_PATH"] == "/data/predictions.db"
@@ -121,10 +121,10 @@ def test_nginx_routes_resolve_at_request_time_and_never_retry_a_post() -> None:
     assert "proxy_read_timeout 12h;" in stream
 
 
-def test_the_backend_image_runs_uvicorn_with_the_coalescing_http_protocol() -> None:
-    """A response's head and body leave in one write (backend/app/http_protocol.py)."""
-    command = re.search(r"^CMD (\[.*?\])$", read("backend/Dockerfile").replace("\\\n", ""), re.MULTILINE | re.DOTALL)
+def test_the_backend_image_runs_the_one_launcher() -> None:
+    """`python -m app`, configured by environment variables (HOST 0.0.0.0 in the container)."""
+    dockerfile = read("backend/Dockerfile")
+    command = re.search(r"^CMD (\[.*?\])$", dockerfile.replace("\\\n", ""), re.MULTILINE | re.DOTALL)
     assert command is not None
-    arguments = yaml.safe_load(command.group(1))
-    assert arguments[:2] == ["uvicorn", "app.main:app"]
-    assert arguments[arguments.index("--http") + 1] == "app.http_protocol:CoalescingHttpToolsProtocol"
+    assert yaml.safe_load(command.group(1)) == ["python", "-m", "app"]
+    assert re.search(r"\bHOST=0\.0\.0\.0\b", dockerfile) and re.search(r"\bPORT=8000\b", dockerfile)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import socket
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -14,6 +13,7 @@ import pytest
 import requests
 
 from deploy.probe import GateError, HttpChecks, prediction_problem, reference_applicants, serving
+from tests.kit.ports import free_port
 
 SCHEMA = {
     "features": [
@@ -83,12 +83,6 @@ def backend() -> Iterator[tuple[Backend, str]]:
     yield state, f"http://127.0.0.1:{server.server_address[1]}"
     server.shutdown()
     server.server_close()
-
-
-def closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class FakeClock:
@@ -202,7 +196,7 @@ def test_verify_fails_fast_when_the_target_itself_fails(backend) -> None:
 def test_verify_counts_no_answer_as_a_failure() -> None:
     clock = FakeClock()
     with pytest.raises(GateError, match="green failed 3 checks, the last: ConnectionError"):
-        checks(f"http://127.0.0.1:{closed_port()}", clock).verify("green", timeout=60)
+        checks(f"http://127.0.0.1:{free_port()}", clock).verify("green", timeout=60)
 
 
 def test_prediction_problem_accepts_a_valid_answer(backend) -> None:

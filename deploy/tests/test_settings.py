@@ -13,15 +13,15 @@ from deploy.settings import ROOT, DeploySettings, other
 
 def test_defaults_are_the_documented_ports_and_paths() -> None:
     settings = DeploySettings.from_env({})
-    assert (settings.project, settings.public_port, settings.preview_port, settings.mlflow_port) == (
+    assert (settings.COMPOSE_PROJECT_NAME, settings.PUBLIC_PORT, settings.PREVIEW_PORT, settings.MLFLOW_PORT) == (
         "credit-risk",
         8080,
         8081,
         5000,
     )
-    assert settings.state_dir == ROOT / ".deploy" / "credit-risk"
-    assert settings.nginx_dir == settings.state_dir / "nginx"
-    assert settings.models_dir == ROOT / "models"
+    assert settings.DEPLOY_STATE_DIR == ROOT / ".deploy" / "credit-risk"
+    assert settings.nginx_dir == settings.DEPLOY_STATE_DIR / "nginx"
+    assert settings.BUNDLES_DIR == ROOT / "models"
 
 
 def test_environment_overrides_everything(tmp_path: Path) -> None:
@@ -29,25 +29,25 @@ def test_environment_overrides_everything(tmp_path: Path) -> None:
         {
             "COMPOSE_PROJECT_NAME": "e2e",
             "DEPLOY_STATE_DIR": str(tmp_path / "state"),
-            "MODELS_HOST_DIR": str(tmp_path / "models"),
+            "BUNDLES_DIR": str(tmp_path / "models"),
             "PUBLIC_PORT": "18080",
             "PREVIEW_PORT": "18081",
             "MLFLOW_PORT": "15000",
             "DEPLOY_READY_TIMEOUT": "7.5",
         }
     )
-    assert settings.project == "e2e"
+    assert settings.COMPOSE_PROJECT_NAME == "e2e"
     assert settings.public_url == "http://127.0.0.1:18080"
     assert settings.preview_url == "http://127.0.0.1:18081"
-    assert settings.ready_timeout == 7.5
+    assert settings.DEPLOY_READY_TIMEOUT == 7.5
     env = settings.compose_env()
     assert env["PUBLIC_PORT"] == "18080" and env["MLFLOW_PORT"] == "15000"
     assert env["DEPLOY_STATE_DIR"] == str(tmp_path / "state")
-    assert env["MODELS_HOST_DIR"] == str(tmp_path / "models")
+    assert env["BUNDLES_DIR"] == str(tmp_path / "models")
 
 
 def test_another_project_gets_its_own_state_directory() -> None:
-    assert DeploySettings.from_env({"COMPOSE_PROJECT_NAME": "other"}).state_dir == ROOT / ".deploy" / "other"
+    assert DeploySettings.from_env({"COMPOSE_PROJECT_NAME": "other"}).DEPLOY_STATE_DIR == ROOT / ".deploy" / "other"
 
 
 @pytest.mark.parametrize(
@@ -77,26 +77,26 @@ def test_empty_or_blank_values_mean_the_default_and_values_are_stripped() -> Non
     settings = DeploySettings.from_env(
         {"COMPOSE_PROJECT_NAME": "", "PUBLIC_PORT": "  ", "DEPLOY_STATE_DIR": "", "PREVIEW_PORT": " 9091 "}
     )
-    assert (settings.project, settings.public_port, settings.preview_port) == ("credit-risk", 8080, 9091)
-    assert settings.state_dir == ROOT / ".deploy" / "credit-risk"
+    assert (settings.COMPOSE_PROJECT_NAME, settings.PUBLIC_PORT, settings.PREVIEW_PORT) == ("credit-risk", 8080, 9091)
+    assert settings.DEPLOY_STATE_DIR == ROOT / ".deploy" / "credit-risk"
 
 
 def test_only_the_documented_variable_names_count() -> None:
-    settings = DeploySettings.from_env({"project": "lower", "public_port": "1", "ROOT": "/elsewhere"})
-    assert (settings.project, settings.public_port, settings.root) == ("credit-risk", 8080, ROOT)
+    settings = DeploySettings.from_env({"compose_project_name": "lower", "public_port": "1", "ROOT": "/elsewhere"})
+    assert (settings.COMPOSE_PROJECT_NAME, settings.PUBLIC_PORT, settings.root) == ("credit-risk", 8080, ROOT)
 
 
 def test_relative_directories_are_made_absolute(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
-    settings = DeploySettings.from_env({"MODELS_HOST_DIR": "models", "DEPLOY_STATE_DIR": "state"})
-    assert (settings.models_dir, settings.state_dir) == (tmp_path / "models", tmp_path / "state")
+    settings = DeploySettings.from_env({"BUNDLES_DIR": "models", "DEPLOY_STATE_DIR": "state"})
+    assert (settings.BUNDLES_DIR, settings.DEPLOY_STATE_DIR) == (tmp_path / "models", tmp_path / "state")
 
 
 def test_direct_construction_is_validated_too(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("DEPLOY_STATE_DIR", raising=False)
-    assert DeploySettings(project="unit").state_dir == ROOT / ".deploy" / "unit"
+    assert DeploySettings(COMPOSE_PROJECT_NAME="unit").DEPLOY_STATE_DIR == ROOT / ".deploy" / "unit"
     with pytest.raises(ValidationError):
-        DeploySettings(public_port=70000)
+        DeploySettings(PUBLIC_PORT=70000)
 
 
 def test_other_color() -> None:

@@ -81,17 +81,17 @@ class BackendClient:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.base_url = settings.backend_url
+        self.base_url = settings.BACKEND_URL
 
     def status(self) -> BackendStatus:
         """GET /health then /ready; never raises."""
         try:
-            health = self._call("GET", "/health", self.settings.status_timeout)
+            health = self._call("GET", "/health", self.settings.BACKEND_STATUS_TIMEOUT)
         except BackendError as exc:
             return BackendStatus(self.base_url, False, False, None, None, exc.message)
         color = _json_or_empty(health).get("color") or health.headers.get("X-Deployment-Color")
         try:
-            ready = self._call("GET", "/ready", self.settings.status_timeout).json()
+            ready = self._call("GET", "/ready", self.settings.BACKEND_STATUS_TIMEOUT).json()
         except BackendError as exc:
             return BackendStatus(self.base_url, True, False, color, None, exc.message)
         except ValueError:
@@ -103,26 +103,26 @@ class BackendClient:
 
     def schema(self) -> dict[str, Any]:
         """GET /schema: features (type, categories or bounds, example), example applicant, target."""
-        return self._json("GET", "/schema", self.settings.timeout)
+        return self._json("GET", "/schema", self.settings.BACKEND_TIMEOUT)
 
     def model_card(self) -> dict[str, Any]:
         """GET /model: the served model's metadata."""
-        return self._json("GET", "/model", self.settings.timeout)
+        return self._json("GET", "/model", self.settings.BACKEND_TIMEOUT)
 
     def plot(self, name: str) -> bytes:
         """GET /model/plots/{name}: a PNG."""
-        return self._call("GET", f"/model/plots/{name}", self.settings.timeout).content
+        return self._call("GET", f"/model/plots/{name}", self.settings.BACKEND_TIMEOUT).content
 
     def predict(self, applicant: dict[str, Any]) -> dict[str, Any]:
         """POST /predict: probability, label, risk band and top factors of one applicant."""
-        return self._json("POST", "/predict", self.settings.timeout, json=applicant)
+        return self._json("POST", "/predict", self.settings.BACKEND_TIMEOUT, json=applicant)
 
     def predict_csv(self, csv_bytes: bytes) -> ScoredCsv:
         """POST /predict/batch with a CSV body, asking for the scored CSV back."""
         response = self._call(
             "POST",
             "/predict/batch",
-            self.settings.batch_timeout,
+            self.settings.BACKEND_BATCH_TIMEOUT,
             data=csv_bytes,
             headers={"Content-Type": "text/csv", "Accept": "text/csv"},
         )
@@ -133,7 +133,7 @@ class BackendClient:
     def monitoring_summary(self, window: str) -> dict[str, Any]:
         """GET /monitoring/summary: volume, share flagged, score and feature drift over the last `window`."""
         try:
-            return self._json("GET", "/monitoring/summary", self.settings.timeout, params={"window": window})
+            return self._json("GET", "/monitoring/summary", self.settings.BACKEND_TIMEOUT, params={"window": window})
         except BackendNotReady as exc:  # a model may be ready while the prediction log is not
             raise BackendNotReady(
                 f"Monitoring is unavailable: {exc.reason}.", exc.status_code, reason=exc.reason

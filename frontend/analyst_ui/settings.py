@@ -25,25 +25,27 @@ class SettingsError(ValueError):
 
 
 class Settings(BaseSettings):
-    """BACKEND_URL and the timeouts (seconds) of status, scoring and batch calls.
-
-    `from_env` reads them (empty means default); constructing by attribute name serves tests."""
+    """Where the backend is and the timeouts (seconds) of status, scoring and batch calls; each field is the
+    environment variable of its name. `from_env` reads them from a mapping (the process environment by default;
+    empty means default) and turns a bad value into a SettingsError naming the variable and the value."""
 
     model_config = SettingsConfigDict(
-        frozen=True, case_sensitive=True, env_ignore_empty=True, str_strip_whitespace=True, validate_by_name=True
+        frozen=True, case_sensitive=True, env_ignore_empty=True, str_strip_whitespace=True
     )
 
-    backend_url: BackendUrl = Field(DEFAULT_BACKEND_URL, validation_alias="BACKEND_URL")
-    status_timeout: Seconds = Field(3.0, validation_alias="BACKEND_STATUS_TIMEOUT")
-    timeout: Seconds = Field(15.0, validation_alias="BACKEND_TIMEOUT")
-    batch_timeout: Seconds = Field(120.0, validation_alias="BACKEND_BATCH_TIMEOUT")
+    BACKEND_URL: BackendUrl = DEFAULT_BACKEND_URL
+    BACKEND_STATUS_TIMEOUT: Seconds = 3.0
+    BACKEND_TIMEOUT: Seconds = 15.0
+    BACKEND_BATCH_TIMEOUT: Seconds = 120.0
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> Settings:
         """The settings these variables give; a bad value is a SettingsError naming the variable and the value."""
-        expected = {field.validation_alias: field.description for field in cls.model_fields.values()}
         try:
-            return cls.model_validate({name: environ[name] for name in expected if environ.get(name, "").strip()})
+            return cls.model_validate(
+                {name: environ[name] for name in cls.model_fields if environ.get(name, "").strip()}
+            )
         except ValidationError as exc:
-            bad = [f"{e['loc'][0]} must be {expected[e['loc'][0]]}, got {e['input']!r}" for e in exc.errors()]
+            fields = cls.model_fields
+            bad = [f"{e['loc'][0]} must be {fields[e['loc'][0]].description}, got {e['input']!r}" for e in exc.errors()]
             raise SettingsError("; ".join(bad)) from None

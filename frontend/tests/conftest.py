@@ -1,4 +1,4 @@
-"""Frontend test fixtures: real backend processes (uvicorn on a real bundle) and tiny misbehaving servers."""
+"""Frontend test fixtures: real backend processes (`python -m app` on a real bundle) and tiny misbehaving servers."""
 
 from __future__ import annotations
 
@@ -12,26 +12,29 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from frontend.tests.processes import APP_SCRIPT, FRONTEND, Backend, free_port
+from tests.kit.backend import ready_backend
+from tests.kit.paths import FRONTEND_DIR, UI_SCRIPT
+from tests.kit.ports import closed_url as free_url
+from tests.kit.processes import LiveProcess
 
 # analyst_ui is imported as the app imports it. Appended, not prepended: backend/ (package `app`) must stay
 # ahead of frontend/ (script app.py) on the path.
-if str(FRONTEND) not in sys.path:
-    sys.path.append(str(FRONTEND))
+if str(FRONTEND_DIR) not in sys.path:
+    sys.path.append(str(FRONTEND_DIR))
 
 
 @pytest.fixture(scope="session")
-def backend(catboost_bundle: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Backend]:
+def backend(catboost_bundle: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveProcess]:
     """One real backend for the session (serving the catboost bundle, deployment color green)."""
-    server = Backend(catboost_bundle, tmp_path_factory.mktemp("backend-logs"))
+    server = ready_backend(catboost_bundle, tmp_path_factory.mktemp("backend-logs"), LOG_LEVEL="WARNING")
     yield server
     server.stop()
 
 
 @pytest.fixture
-def own_backend(catboost_bundle: Path, tmp_path: Path) -> Iterator[Backend]:
+def own_backend(catboost_bundle: Path, tmp_path: Path) -> Iterator[LiveProcess]:
     """A real backend this test may stop."""
-    server = Backend(catboost_bundle, tmp_path)
+    server = ready_backend(catboost_bundle, tmp_path, LOG_LEVEL="WARNING")
     yield server
     server.stop()
 
@@ -39,7 +42,7 @@ def own_backend(catboost_bundle: Path, tmp_path: Path) -> Iterator[Backend]:
 @pytest.fixture
 def closed_url() -> str:
     """A port nothing listens on (a stopped backend)."""
-    return f"http://127.0.0.1:{free_port()}"
+    return free_url()
 
 
 @pytest.fixture
@@ -96,7 +99,7 @@ def open_app(monkeypatch: pytest.MonkeyPatch):
         monkeypatch.setenv("BACKEND_URL", url)
         for name, value in environ.items():
             monkeypatch.setenv(name, value)
-        app = AppTest.from_file(str(APP_SCRIPT), default_timeout=60).run()
+        app = AppTest.from_file(str(UI_SCRIPT), default_timeout=60).run()
         if page is not None:
             app.switch_page(page).run()
         return app

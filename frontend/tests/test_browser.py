@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import csv
-import os
-import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,8 +13,11 @@ import requests
 from analyst_ui.applicant_form import label_of
 from analyst_ui.score_result import probability_text
 from frontend.tests.chromium import CHROMIUM, Chromium
-from frontend.tests.processes import APP_SCRIPT, ROOT, free_port, stop, wait_for
-from frontend.tests.traffic import dataset_applicants, score, shifted, summary_counting
+from tests.kit.applicants import real_applicants, shifted_population
+from tests.kit.paths import ROOT, UI_SCRIPT
+from tests.kit.ports import free_port
+from tests.kit.processes import LiveProcess
+from tests.kit.traffic import score_batch, summary_counting
 
 pytestmark = pytest.mark.slow
 
@@ -34,18 +35,16 @@ def texts(test_id: str) -> str:
 @pytest.fixture
 def ui_url(backend, tmp_path: Path) -> Iterator[str]:
     port = free_port()
-    log = tmp_path / "streamlit.log"
-    command = [sys.executable, "-m", "streamlit", "run", str(APP_SCRIPT), "--server.port", str(port)]
+    command = [sys.executable, "-m", "streamlit", "run", str(UI_SCRIPT), "--server.port", str(port)]
     command += ["--server.address", "127.0.0.1"]
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            command, cwd=ROOT, env={**os.environ, "BACKEND_URL": backend.url}, stdout=out, stderr=subprocess.STDOUT
-        )
+    ui = LiveProcess.start(
+        command, f"http://127.0.0.1:{port}", tmp_path / "streamlit.log", ROOT, {"BACKEND_URL": backend.url}
+    )
     try:
-        wait_for(f"http://127.0.0.1:{port}/_stcore/health", process, log)
-        yield f"http://127.0.0.1:{port}"
+        ui.wait_for("/_stcore/health")
+        yield ui.url
     finally:
-        stop(process)
+        ui.stop()
 
 
 @pytest.fixture
@@ -105,9 +104,9 @@ def test_a_browser_scores_an_applicant_uploads_a_batch_and_reads_the_model_card(
 def test_a_browser_shows_volume_and_drift_on_the_monitoring_page(backend, ui_url: str, browser: Chromium) -> None:
     before = summary_counting(backend.url, 0)["count"]
     schema = requests.get(f"{backend.url}/schema", timeout=10).json()
-    applicants = dataset_applicants(schema, 120, seed=1)
-    score(backend.url, applicants[:80])
-    score(backend.url, shifted(applicants[80:], schema))
+    applicants = real_applicants(schema["features"], 120, seed=1)
+    score_batch(backend.url, applicants[:80])
+    score_batch(backend.url, shifted_population(applicants[80:], schema["features"]))
     summary = summary_counting(backend.url, before + 120)
 
     browser.open(f"{ui_url}/monitoring?window=1h")

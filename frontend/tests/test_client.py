@@ -23,7 +23,7 @@ from analyst_ui.settings import Settings
 
 
 def client_for(url: str, **timeouts: float) -> BackendClient:
-    return BackendClient(Settings(backend_url=url, **timeouts))
+    return BackendClient(Settings(BACKEND_URL=url, **timeouts))
 
 
 def test_a_stopped_backend_is_unreachable_with_a_friendly_message(closed_url: str) -> None:
@@ -36,12 +36,12 @@ def test_a_stopped_backend_is_unreachable_with_a_friendly_message(closed_url: st
 def test_a_hung_backend_times_out_quickly(stalled_url: str) -> None:
     started = time.monotonic()
     with pytest.raises(BackendTimeout, match=r"did not answer within 0\.5 s"):
-        client_for(stalled_url, timeout=0.5).predict({"a": 1})
+        client_for(stalled_url, BACKEND_TIMEOUT=0.5).predict({"a": 1})
     assert time.monotonic() - started < 5
 
 
 def test_status_of_a_hung_backend_says_so_without_raising(stalled_url: str) -> None:
-    status = client_for(stalled_url, status_timeout=0.3).status()
+    status = client_for(stalled_url, BACKEND_STATUS_TIMEOUT=0.3).status()
     assert (status.reachable, status.ready, status.model_version) == (False, False, None)
     assert "did not answer within 0.3 s" in status.message
 

@@ -11,8 +11,10 @@ import pytest
 import requests
 
 from analyst_ui.monitoring import STATUS_COLORS, STATUS_LABELS, status_cell_style
-from frontend.tests.processes import Backend
-from frontend.tests.traffic import SHIFTED, dataset_applicants, score, shifted, summary_counting
+from tests.kit.applicants import LONGER_LARGER_LOANS, real_applicants, shifted_population
+from tests.kit.backend import ready_backend
+from tests.kit.processes import LiveProcess
+from tests.kit.traffic import score_batch, summary_counting
 
 pytestmark = pytest.mark.slow
 
@@ -21,15 +23,15 @@ ROWS = 60
 
 
 @pytest.fixture(scope="module")
-def drifting_backend(catboost_bundle: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Backend]:
+def drifting_backend(catboost_bundle: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveProcess]:
     """A backend whose log holds ROWS dataset applicants and ROWS other ones with longer, larger credits
     (other rows: the same rows twice would make every feature's sample look more certain than it is)."""
-    server = Backend(catboost_bundle, tmp_path_factory.mktemp("monitoring"))
+    server = ready_backend(catboost_bundle, tmp_path_factory.mktemp("monitoring"))
     try:
         schema = requests.get(f"{server.url}/schema", timeout=10).json()
-        applicants = dataset_applicants(schema, 2 * ROWS)
-        score(server.url, applicants[:ROWS])
-        score(server.url, shifted(applicants[ROWS:], schema))
+        applicants = real_applicants(schema["features"], 2 * ROWS)
+        score_batch(server.url, applicants[:ROWS])
+        score_batch(server.url, shifted_population(applicants[ROWS:], schema["features"]))
         summary_counting(server.url, 2 * ROWS)
         yield server
     finally:
@@ -84,7 +86,7 @@ def test_the_page_shows_volume_share_flagged_status_and_the_drifting_features(dr
     assert sorted(table["feature"]) == sorted(summary["features"])
     assert table["psi"].tolist() == sorted(table["psi"], reverse=True)
     statuses = dict(zip(table["feature"], table["status"]))
-    for name in SHIFTED:
+    for name in LONGER_LARGER_LOANS:
         assert statuses[name] == STATUS_LABELS["alert"]
     assert {n for n, s in statuses.items() if s in (STATUS_LABELS["warn"], STATUS_LABELS["alert"])} == set(
         summary["drifting_features"]
@@ -99,7 +101,7 @@ def test_the_page_shows_volume_share_flagged_status_and_the_drifting_features(dr
     assert sum(volume[1]["y"]) == summary["flagged"]
     assert figures["monitoring_score"]["data"][1]["y"] == pytest.approx(summary["score"]["current"])
     drifting = {f"monitoring_feature_{name}" for name in summary["drifting_features"]}
-    assert set(SHIFTED) <= set(summary["drifting_features"])
+    assert set(LONGER_LARGER_LOANS) <= set(summary["drifting_features"])
     assert chart_keys(app) == {"monitoring_volume", "monitoring_score", "monitoring_psi"} | drifting
     duration = figures["monitoring_feature_duration_in_month"]
     assert duration["data"][1]["y"] == pytest.approx(summary["features"]["duration_in_month"]["current"])
@@ -125,7 +127,7 @@ def test_a_fresh_log_shows_the_empty_state_then_refresh_shows_new_predictions(ow
     assert not app.dataframe and not chart_keys(app)
 
     schema = requests.get(f"{own_backend.url}/schema", timeout=10).json()
-    score(own_backend.url, dataset_applicants(schema, 5))
+    score_batch(own_backend.url, real_applicants(schema["features"], 5))
     summary_counting(own_backend.url, 5)
     app.button(key="monitoring.refresh").click().run()
 
@@ -138,7 +140,7 @@ def test_a_fresh_log_shows_the_empty_state_then_refresh_shows_new_predictions(ow
 
 
 def test_a_disabled_prediction_log_is_explained(catboost_bundle: Path, tmp_path: Path, open_app) -> None:
-    server = Backend(catboost_bundle, tmp_path, PREDICTION_LOG_ENABLED="false")
+    server = ready_backend(catboost_bundle, tmp_path, PREDICTION_LOG_ENABLED="false")
     try:
         app = open_app(server.url, PAGE)
     finally:

@@ -10,17 +10,17 @@ from analyst_ui.settings import DEFAULT_BACKEND_URL, Settings, SettingsError
 
 def test_defaults_without_environment() -> None:
     settings = Settings.from_env({})
-    assert settings.backend_url == DEFAULT_BACKEND_URL == "http://localhost:8000"
-    assert 0 < settings.status_timeout <= settings.timeout <= settings.batch_timeout
+    assert settings.BACKEND_URL == DEFAULT_BACKEND_URL == "http://localhost:8000"
+    assert 0 < settings.BACKEND_STATUS_TIMEOUT <= settings.BACKEND_TIMEOUT <= settings.BACKEND_BATCH_TIMEOUT
 
 
 def test_environment_overrides_and_trailing_slash_is_dropped() -> None:
     settings = Settings.from_env(
         {"BACKEND_URL": "http://backend:8000/", "BACKEND_TIMEOUT": "2.5", "BACKEND_BATCH_TIMEOUT": "30"}
     )
-    assert settings.backend_url == "http://backend:8000"
-    assert settings.timeout == 2.5
-    assert settings.batch_timeout == 30.0
+    assert settings.BACKEND_URL == "http://backend:8000"
+    assert settings.BACKEND_TIMEOUT == 2.5
+    assert settings.BACKEND_BATCH_TIMEOUT == 30.0
 
 
 @pytest.mark.parametrize(
@@ -48,18 +48,22 @@ def test_the_message_is_one_line_naming_every_bad_variable_and_its_value() -> No
 
 def test_empty_values_mean_the_default_and_blanks_are_stripped() -> None:
     settings = Settings.from_env({"BACKEND_URL": "", "BACKEND_TIMEOUT": "  ", "BACKEND_STATUS_TIMEOUT": " 1.5 "})
-    assert (settings.backend_url, settings.timeout, settings.status_timeout) == (DEFAULT_BACKEND_URL, 15.0, 1.5)
-    assert Settings.from_env({"BACKEND_URL": " https://backend:8000/ "}).backend_url == "https://backend:8000"
+    assert (settings.BACKEND_URL, settings.BACKEND_TIMEOUT, settings.BACKEND_STATUS_TIMEOUT) == (
+        DEFAULT_BACKEND_URL,
+        15.0,
+        1.5,
+    )
+    assert Settings.from_env({"BACKEND_URL": " https://backend:8000/ "}).BACKEND_URL == "https://backend:8000"
 
 
 def test_only_the_documented_variable_names_count() -> None:
-    assert Settings.from_env({"timeout": "1", "backend_url": "ftp://x"}) == Settings.from_env({})
+    assert Settings.from_env({"backend_timeout": "1", "backend_url": "ftp://x"}) == Settings.from_env({})
 
 
 def test_direct_construction_is_validated_and_frozen() -> None:
-    settings = Settings(backend_url="http://backend/", timeout=2)
-    assert (settings.backend_url, settings.timeout) == ("http://backend", 2.0)
+    settings = Settings(BACKEND_URL="http://backend/", BACKEND_TIMEOUT=2)
+    assert (settings.BACKEND_URL, settings.BACKEND_TIMEOUT) == ("http://backend", 2.0)
     with pytest.raises(ValidationError):
-        Settings(timeout=0)
+        Settings(BACKEND_TIMEOUT=0)
     with pytest.raises(ValidationError):
-        settings.timeout = 5  # type: ignore[misc]
+        settings.BACKEND_TIMEOUT = 5  # type: ignore[misc]

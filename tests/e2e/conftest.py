@@ -13,13 +13,13 @@ import pytest
 
 from deploy.compose import Compose
 from deploy.settings import DeploySettings
+from tests.kit.ports import free_port
 from tests.e2e.stack import (
     ENGINE_SCRIPT,
     TRAINER_CONFIG,
     Stack,
     docker_info_ok,
     fast_training_config,
-    free_port,
     image_sizes,
 )
 
@@ -49,11 +49,11 @@ def stack(docker_engine: None, tmp_path_factory: pytest.TempPathFactory) -> Iter
         **os.environ,
         "COMPOSE_PROJECT_NAME": f"crtest{os.getpid()}",
         "DEPLOY_STATE_DIR": str(work / "state"),
-        "MODELS_HOST_DIR": str(models),
+        "BUNDLES_DIR": str(models),
         "PUBLIC_PORT": str(free_port()),
         "PREVIEW_PORT": str(free_port()),
         "MLFLOW_PORT": str(free_port()),
-        "TRAINER_CONFIG": f"/models/{TRAINER_CONFIG}",
+        "TRAINER_CONFIG": f"/bundles/{TRAINER_CONFIG}",
         "DEPLOY_READY_TIMEOUT": "60",
     }
     settings = DeploySettings.from_env(env)

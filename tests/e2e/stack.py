@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
 import sys
 from dataclasses import dataclass, field
@@ -17,7 +16,7 @@ from deploy.settings import DeploySettings
 ROOT = Path(__file__).resolve().parents[2]
 ENGINE_SCRIPT = ROOT.parent / "shared" / "tools" / "docker-engine.sh"
 FIGURES = ROOT / "test-artifacts" / "e2e" / "figures.json"
-TRAINER_CONFIG = ".e2e-params.yaml"  # in the models directory, which the trainer sees as /models
+TRAINER_CONFIG = ".e2e-params.yaml"  # in the bundles directory, which the trainer sees as /bundles
 
 
 def docker_info_ok() -> bool:
@@ -25,12 +24,6 @@ def docker_info_ok() -> bool:
         return subprocess.run(["docker", "info"], capture_output=True, timeout=30).returncode == 0
     except (FileNotFoundError, subprocess.TimeoutExpired):
         return False
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def fast_training_config() -> str:

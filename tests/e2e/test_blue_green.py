@@ -22,7 +22,7 @@ from deploy.probe import HttpChecks
 from deploy.proxy import ComposeNginx
 from deploy.switch import Switch
 from tests.e2e.stack import Stack
-from tests.e2e.traffic import Traffic
+from tests.kit.traffic import Traffic
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 ROOT = Path(__file__).resolve().parents[2]
@@ -103,7 +103,7 @@ def test_zero_requests_dropped_while_switching_blue_green_blue_green(stack: Stac
 
 def broken_version(stack: Stack) -> str:
     """A copy of the newest bundle whose model file is garbage: the backend cannot load it."""
-    root = stack.settings.models_dir / "credit-default"
+    root = stack.settings.BUNDLES_DIR / "credit-default"
     newest = max(int(p.name) for p in root.iterdir() if p.name.isdigit())
     broken = root / str(newest + 1)
     shutil.copytree(root / str(newest), broken)

@@ -6,12 +6,10 @@ documented as free-form objects (every scoring route answers 503 then anyway).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
-from starlette.routing import BaseRoute
 
 from app.core.config import Settings
 from app.core.state import ModelState
@@ -29,15 +27,13 @@ def _example(state: ModelState) -> dict[str, Any] | None:
     return dict(state.service.metadata.example) if state.service is not None else None
 
 
-def build_openapi(
-    app: FastAPI, state: ModelState, settings: Settings, extra_routes: Sequence[BaseRoute]
-) -> dict[str, Any]:
-    """The app's routes plus `extra_routes` (documentation twins of plain Starlette routes)."""
+def build_openapi(app: FastAPI, state: ModelState, settings: Settings) -> dict[str, Any]:
+    """FastAPI's document of the app's routes, with the request bodies of the scoring routes described."""
     document = get_openapi(
         title=app.title,
         version=app.version,
         description=app.description,
-        routes=[*extra_routes, *app.routes],
+        routes=app.routes,
         tags=app.openapi_tags,
     )
     document.setdefault("components", {}).setdefault("schemas", {})["Applicant"] = _applicant_schema(state)
@@ -69,9 +65,7 @@ def build_openapi(
     return document
 
 
-def install_openapi(
-    app: FastAPI, state: ModelState, settings: Settings, extra_routes: Sequence[BaseRoute] = ()
-) -> None:
+def install_openapi(app: FastAPI, state: ModelState, settings: Settings) -> None:
     """Replace app.openapi with a builder cached per served model version."""
     cache: dict[str, dict[str, Any]] = {}
 
@@ -79,7 +73,7 @@ def install_openapi(
         key = f"{state.status}:{state.version}"
         if key not in cache:
             cache.clear()
-            cache[key] = build_openapi(app, state, settings, extra_routes)
+            cache[key] = build_openapi(app, state, settings)
         return cache[key]
 
     app.openapi = openapi  # type: ignore[method-assign]

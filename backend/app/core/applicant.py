@@ -1,23 +1,19 @@
 """The request type, generated from the bundle's feature schema, and body parsing with it.
 
 A validated applicant is a Row: a tuple of its values in the model's feature order (what the
-model needs, and half the cost of a dict per applicant on a 1,000-row batch).
+model needs, and lighter than a dict per applicant on large batches).
 
 Categoricals accept only the schema's categories; numbers must be finite JSON numbers within
-[lower_bound, upper_bound] (JSON integers for integer features); every feature is required
-(null only where the schema says nullable); unknown fields are refused. The type is a
-TypedDict (validation returns plain dicts, twice as fast as model instances for batches) and
-validation runs in pydantic-core straight from the request bytes.
+[lower_bound, upper_bound] (integer features take JSON integers, or integral floats such as 36.0,
+which JSON Schema also counts as integers); every feature is required (null only where the schema
+says nullable); unknown fields are refused.
 
-JSON bodies first go through msgspec, a decoder generated from the same schema (a Struct that
-forbids unknown fields, Literal categories, Meta bounds): about 3x faster than pydantic on a
-1,000-row batch. It accepts a subset of what the pydantic types accept, with the same values
-(a property test checks this), so a body it refuses simply goes on to pydantic, which words the
-errors: every offending field and row, not just msgspec's first.
-
-JSON Schema counts 18.0 as an integer, so integer features also take integral floats: a body
-that fails the strict pass is validated again by a tolerant twin type (integral floats become
-ints); its errors are the ones reported.
+JSON bodies are decoded and validated in one pass by msgspec, with a decoder generated from the
+schema (a Struct that forbids unknown fields, Literal categories, Meta bounds). It accepts a subset
+of what the pydantic type accepts, with the same values (a property test checks this); a body it
+refuses goes on to the pydantic type, which either accepts it (e.g. integral floats) or words every
+error: each offending field and row, not just msgspec's first. The OpenAPI document shows the same
+schema with integer features as integers.
 """
 
 from __future__ import annotations
@@ -77,7 +73,7 @@ def build_request_type(metadata: BundleMetadata, integral_floats: bool = False) 
 
 
 def fast_feature_type(feature: NumericFeature | CategoricalFeature) -> Any:
-    """The msgspec type of one feature: only values the strict pydantic type accepts, with the same result."""
+    """The msgspec type of one feature: only values the pydantic type accepts, with the same result."""
     if isinstance(feature, CategoricalFeature):
         annotation: Any = Literal[tuple(feature.categories)]
     else:
@@ -116,7 +112,7 @@ class _FastDecoders:
 
 
 class _Validators:
-    """A strict single and batch validator pair."""
+    """A single and a batch validator of one request type."""
 
     def __init__(self, request_type: type, max_rows: int) -> None:
         self.single = TypeAdapter(request_type)
@@ -131,8 +127,8 @@ class ApplicantParser:
 
     def __init__(self, metadata: BundleMetadata, max_rows: int) -> None:
         self.names = tuple(metadata.feature_order)
-        self.strict = _Validators(build_request_type(metadata), max_rows)
-        self.tolerant = _Validators(build_request_type(metadata, integral_floats=True), max_rows)
+        self.documented = TypeAdapter(build_request_type(metadata))  # the schema clients see (integers as integers)
+        self.validators = _Validators(build_request_type(metadata, integral_floats=True), max_rows)
         self.fast = _FastDecoders(metadata, max_rows)
         self._row = row_getter(self.names)
 
@@ -141,19 +137,18 @@ class ApplicantParser:
         return dict(zip(self.names, row))
 
     def json_schema(self) -> dict[str, Any]:
-        return self.strict.single.json_schema(ref_template="#/components/schemas/{model}")
+        return self.documented.json_schema(ref_template="#/components/schemas/{model}")
 
     def one_from_json(self, body: bytes) -> Row:
         """One applicant from a JSON object body."""
         fast = self.fast.one(body)
         if fast is not None:
             return fast
-        expected = "a JSON object (one applicant)"
-        return self._row(_strict_then_tolerant(self.strict.single, self.tolerant.single, body, False, expected))
+        return self._row(_validate_json(self.validators.single, body, False, "a JSON object (one applicant)"))
 
     def one_from_dict(self, record: dict[str, Any]) -> Row:
         try:
-            return self._row(self.tolerant.single.validate_python(record))
+            return self._row(self.validators.single.validate_python(record))
         except ValidationError as exc:
             raise _as_api_error(exc, batch=False, expected="an applicant") from None
 
@@ -162,13 +157,12 @@ class ApplicantParser:
         fast = self.fast.many(body)
         if fast is not None:
             return fast
-        expected = "a JSON array of applicants"
-        return list(map(self._row, _strict_then_tolerant(self.strict.batch, self.tolerant.batch, body, True, expected)))
+        return list(map(self._row, _validate_json(self.validators.batch, body, True, "a JSON array of applicants")))
 
     def many_from_records(self, records: list[dict[str, Any]]) -> list[Row]:
         """Applicants from already-decoded records (CSV rows: integral numbers are ints already)."""
         try:
-            return list(map(self._row, self.strict.batch.validate_python(records)))
+            return list(map(self._row, self.validators.batch.validate_python(records)))
         except ValidationError as exc:
             raise _as_api_error(exc, batch=True, expected="a list of applicants") from None
 
@@ -180,14 +174,10 @@ def row_getter(names: Sequence[str]) -> Callable[[dict[str, Any]], Row]:
     return operator.itemgetter(*names)
 
 
-def _strict_then_tolerant(strict: TypeAdapter, tolerant: TypeAdapter, body: bytes, batch: bool, expected: str) -> Any:
-    """The fast strict pass; on failure the tolerant twin, whose errors are the ones reported."""
+def _validate_json(validator: TypeAdapter, body: bytes, batch: bool, expected: str) -> Any:
+    """The body validated by pydantic; an ApiError naming every problem."""
     try:
-        return strict.validate_json(body)
-    except ValidationError:
-        pass
-    try:
-        return tolerant.validate_json(body)
+        return validator.validate_json(body)
     except ValidationError as exc:
         raise _as_api_error(exc, batch, expected) from None
 

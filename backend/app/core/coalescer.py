@@ -1,13 +1,13 @@
 """Single-row requests that arrive in the same event-loop turn are scored in one model call.
 
-A model call has a fixed cost (CatBoost: ~90 us to build its pool and start predicting one row,
-~3 us per further row), so under concurrent load scoring the waiting rows together multiplies
-throughput. Batching needs the first request of a turn to step aside (one loop turn, ~30 us) so
-the others can join, which only pays when several arrive together. So the coalescer counts the
-requests of each turn: after a turn with a single request (light load) the next one is scored
-at once, inline; after a turn with several (requests are queuing) each turn's requests are scored
-together. Nothing ever waits on a timer. Every request gets its own answer; listeners get one
-event per source and call.
+A model call has a fixed cost (building the model's input, starting a prediction) that dwarfs the
+cost of one more row, so under concurrent load scoring the waiting rows together multiplies
+throughput (docs/benchmarks.md). Batching needs the first request of a turn to step aside for one
+loop turn so the others can join, which only pays when several arrive together. So the coalescer
+counts the requests of each turn: after a turn with a single request (light load) the next one is
+scored at once, inline; after a turn with several (requests are queuing) each turn's requests are
+scored together. Nothing ever waits on a timer. Every request gets its own answer; listeners get one
+event per source and call. COALESCE_SINGLE_ROWS=false scores every request on its own (InlineScorer).
 """
 
 from __future__ import annotations
@@ -18,6 +18,14 @@ from app.core.applicant import Row
 from app.core.scoring import Prediction, ScoringService, Source
 
 Pending = tuple[ScoringService, Row, Source, "asyncio.Future[Prediction]"]
+
+
+class InlineScorer:
+    """Scores each single-row request on its own, at once (the coalescer turned off)."""
+
+    async def predict(self, service: ScoringService, applicant: Row, source: Source) -> Prediction:
+        (prediction,) = service.predict([applicant], source)
+        return prediction
 
 
 class RowCoalescer:

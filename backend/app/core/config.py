@@ -1,4 +1,4 @@
-"""Service settings, read once from environment variables."""
+"""Service settings, read once from environment variables (each field is the variable of its name)."""
 
 from __future__ import annotations
 
@@ -17,7 +17,9 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(case_sensitive=False, frozen=True)
 
-    MODEL_DIR: Path = Field(Path("models/credit-default/latest"), description="bundle directory to serve")
+    SERVED_BUNDLE: Path = Field(
+        Path("models/credit-default/latest"), description="the bundle directory this process serves"
+    )
     DEPLOY_COLOR: Literal["blue", "green"] = Field("blue", description="this stack's color (headers, metrics)")
     MAX_BATCH_ROWS: int = Field(10_000, gt=0, description="largest batch accepted by /predict/batch")
     MAX_BODY_BYTES: int = Field(16 * 1024 * 1024, gt=0, description="largest request body accepted")
@@ -34,6 +36,14 @@ class Settings(BaseSettings):
     )
     DRIFT_METRICS_WINDOW: str = Field("1h", description="window of the drift gauges on /metrics (15m, 1h, 1d...)")
     DRIFT_METRICS_TTL_S: float = Field(30.0, ge=0, description="drift gauges are recomputed at most this often")
+    COALESCE_SINGLE_ROWS: bool = Field(True, description="score concurrent single-row requests in one model call")
+    # How `python -m app` runs uvicorn (app/__main__.py).
+    HOST: str = Field("127.0.0.1", min_length=1, description="address to listen on (0.0.0.0 in containers)")
+    PORT: int = Field(8000, ge=1, le=65535, description="TCP port to listen on")
+    WORKERS: int = Field(1, ge=1, le=64, description="worker processes")
+    ACCESS_LOG: bool = Field(False, description="uvicorn's access log (request metrics and nginx's log replace it)")
+    TIMEOUT_KEEP_ALIVE_S: int = Field(5, ge=1, description="idle keep-alive connections are closed after this")
+    TIMEOUT_GRACEFUL_SHUTDOWN_S: int = Field(20, ge=1, description="on SIGTERM, in-flight requests get this long")
 
     @field_validator("LOG_LEVEL", mode="before")
     @classmethod

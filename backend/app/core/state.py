@@ -50,8 +50,8 @@ class ModelState:
 
 
 def load_service(settings: Settings, listeners: list[PredictionListener]) -> ScoringService:
-    """Read, load and self-test the bundle at MODEL_DIR; BundleError with the reason on failure."""
-    bundle = read_bundle(settings.MODEL_DIR)
+    """Read, load and self-test the bundle at SERVED_BUNDLE; BundleError with the reason on failure."""
+    bundle = read_bundle(settings.SERVED_BUNDLE)
     service = ScoringService(bundle, build_predictor(bundle), listeners, settings.TOP_FACTORS, settings.MAX_BATCH_ROWS)
     service.self_test()
     return service
@@ -64,10 +64,10 @@ def load_into(state: ModelState, settings: Settings) -> None:
         service = load_service(settings, state.listeners)
     except BundleError as exc:
         state.set_failed(f"model not loaded: {exc}")
-        logger.error("model not loaded from %s: %s", settings.MODEL_DIR, exc)
+        logger.error("model not loaded from %s: %s", settings.SERVED_BUNDLE, exc)
     except Exception as exc:  # a broken bundle must never take the process down
         state.set_failed(f"model not loaded: unexpected {type(exc).__name__}: {exc}")
-        logger.exception("model not loaded from %s", settings.MODEL_DIR)
+        logger.exception("model not loaded from %s", settings.SERVED_BUNDLE)
     else:
         state.load_seconds = time.perf_counter() - started
         state.set_ready(service)

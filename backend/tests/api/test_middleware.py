@@ -15,7 +15,7 @@ def headers_of(response) -> tuple[str, str]:
 
 
 def test_headers_without_a_model_say_none() -> None:
-    client = TestClient(create_app(Settings(MODEL_DIR=Path("unused"), DEPLOY_COLOR="green")))
+    client = TestClient(create_app(Settings(SERVED_BUNDLE=Path("unused"), DEPLOY_COLOR="green")))
     for response in (client.get("/health"), client.get("/ready"), client.post("/predict", json={}), client.get("/x")):
         assert headers_of(response) == ("green", "none")
 
@@ -39,7 +39,7 @@ def test_headers_on_every_kind_of_answer(catboost_client: TestClient, catboost_b
 
 
 def test_routing_errors_use_the_error_shape_and_keep_allow() -> None:
-    client = TestClient(create_app(Settings(MODEL_DIR=Path("unused"))))
+    client = TestClient(create_app(Settings(SERVED_BUNDLE=Path("unused"))))
     missing = client.get("/nowhere")
     assert missing.status_code == 404 and missing.json() == {"detail": "Not Found", "errors": []}
     wrong_method = client.get("/predict")
@@ -47,7 +47,7 @@ def test_routing_errors_use_the_error_shape_and_keep_allow() -> None:
 
 
 def test_an_unexpected_error_is_a_json_500_with_headers() -> None:
-    app = create_app(Settings(MODEL_DIR=Path("unused"), DEPLOY_COLOR="green"))
+    app = create_app(Settings(SERVED_BUNDLE=Path("unused"), DEPLOY_COLOR="green"))
 
     @app.get("/explode")
     async def explode() -> None:
@@ -63,7 +63,7 @@ def test_an_unexpected_error_is_a_json_500_with_headers() -> None:
     "prefix, root", [("/api", "/api"), ("/api/", "/api"), ("/a/b", "/a/b"), ("javascript:x", ""), ("/x y", "")]
 )
 def test_forwarded_prefix_becomes_the_root_path(prefix: str, root: str) -> None:
-    client = TestClient(create_app(Settings(MODEL_DIR=Path("unused"))))
+    client = TestClient(create_app(Settings(SERVED_BUNDLE=Path("unused"))))
     docs = client.get("/docs", headers={"x-forwarded-prefix": prefix})
     assert docs.status_code == 200 and f"url: '{root}/openapi.json'" in docs.text
     servers = client.get("/openapi.json", headers={"x-forwarded-prefix": prefix}).json().get("servers")
@@ -72,13 +72,13 @@ def test_forwarded_prefix_becomes_the_root_path(prefix: str, root: str) -> None:
 
 
 def test_direct_docs_have_no_prefix() -> None:
-    client = TestClient(create_app(Settings(MODEL_DIR=Path("unused"))))
+    client = TestClient(create_app(Settings(SERVED_BUNDLE=Path("unused"))))
     assert "url: '/openapi.json'" in client.get("/docs").text
 
 
 def test_scoring_routes_match_under_the_forwarded_prefix_like_the_others() -> None:
     """Reached as /api/predict with X-Forwarded-Prefix: /api, the route matches (503: no model here)."""
-    client = TestClient(create_app(Settings(MODEL_DIR=Path("unused"))))
+    client = TestClient(create_app(Settings(SERVED_BUNDLE=Path("unused"))))
     for path in ("/api/predict", "/api/predict/batch"):
         assert client.post(path, json={}, headers={"x-forwarded-prefix": "/api"}).status_code == 503
     assert client.get("/api/health", headers={"x-forwarded-prefix": "/api"}).status_code == 200

@@ -24,7 +24,7 @@ checks.positive_data_acceptance.enabled = false
 
 
 def test_before_loading_the_request_bodies_are_free_form() -> None:
-    document = TestClient(create_app(Settings(MODEL_DIR=Path("unused")))).get("/openapi.json").json()
+    document = TestClient(create_app(Settings(SERVED_BUNDLE=Path("unused")))).get("/openapi.json").json()
     assert document["components"]["schemas"]["Applicant"]["type"] == "object"
     assert "no model loaded" in document["components"]["schemas"]["Applicant"]["description"]
 
@@ -84,5 +84,5 @@ def test_schemathesis_finds_no_server_error(live_catboost, tmp_path: Path) -> No
 
 
 def test_docs_page_is_served() -> None:
-    client = TestClient(create_app(Settings(MODEL_DIR=Path("unused"))))
+    client = TestClient(create_app(Settings(SERVED_BUNDLE=Path("unused"))))
     assert "swagger-ui" in client.get("/docs").text

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from app.core.applicant import ApplicantParser, _strict_then_tolerant, row_getter
+from app.core.applicant import ApplicantParser, _validate_json, row_getter
 from app.core.bundle import BundleMetadata
 from app.core.errors import ApiError
 
@@ -139,11 +139,9 @@ PROPERTY = settings(deadline=None, suppress_health_check=[HealthCheck.function_s
 
 def pydantic_result(parser: ApplicantParser, body: bytes, batch: bool) -> Any:
     """What the pydantic path makes of a body, as rows (None: refused)."""
-    validators = (
-        (parser.strict.batch, parser.tolerant.batch) if batch else (parser.strict.single, parser.tolerant.single)
-    )
+    validator = parser.validators.batch if batch else parser.validators.single
     try:
-        result = _strict_then_tolerant(*validators, body, batch, "")
+        result = _validate_json(validator, body, batch, "")
     except ApiError:
         return None
     as_row = row_getter(parser.names)

@@ -13,7 +13,7 @@ from app.core.state import NO_MODEL, ModelState, load_into, start_loader
 
 def loaded(bundle: Path) -> ModelState:
     state = ModelState("green")
-    load_into(state, Settings(MODEL_DIR=bundle))
+    load_into(state, Settings(SERVED_BUNDLE=bundle))
     return state
 
 
@@ -41,7 +41,7 @@ def test_a_good_bundle_is_served_and_the_heap_frozen(catboost_bundle: Path) -> N
 @pytest.mark.slow
 def test_the_loader_thread_fills_the_state(catboost_bundle: Path) -> None:
     state = ModelState("blue")
-    thread = start_loader(state, Settings(MODEL_DIR=catboost_bundle))
+    thread = start_loader(state, Settings(SERVED_BUNDLE=catboost_bundle))
     thread.join(60)
     assert state.status == "ready"
 

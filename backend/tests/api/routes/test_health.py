@@ -12,7 +12,7 @@ from app.main import create_app
 
 
 def test_before_loading_health_is_ok_and_ready_says_why_not() -> None:
-    client = TestClient(create_app(Settings(MODEL_DIR=Path("unused"), DEPLOY_COLOR="green")))  # no lifespan
+    client = TestClient(create_app(Settings(SERVED_BUNDLE=Path("unused"), DEPLOY_COLOR="green")))  # no lifespan
     assert client.get("/health").json() == {"status": "ok", "color": "green"}
     response = client.get("/ready")
     assert response.status_code == 503

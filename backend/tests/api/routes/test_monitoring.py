@@ -15,9 +15,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app.monitoring.prediction_log import PredictionLog
+from tests.kit.applicants import LONGER_LARGER_LOANS, shifted_population
 
 pytestmark = pytest.mark.slow
-SHIFTED = {"duration_in_month": 3.0, "credit_amount": 3.0}
 
 
 def wait_for_count(client: TestClient | httpx.Client, expected: int, timeout_s: float = 10.0) -> dict[str, Any]:
@@ -28,19 +28,6 @@ def wait_for_count(client: TestClient | httpx.Client, expected: int, timeout_s: 
         if body["count"] >= expected or time.monotonic() > deadline:
             return body
         time.sleep(0.05)
-
-
-def shifted(applicants: list[dict[str, Any]], bounds: dict[str, float]) -> list[dict[str, Any]]:
-    """Longer loans for larger amounts (within the schema's sane bounds)."""
-    return [
-        {**a, **{name: min(type(a[name])(a[name] * factor), bounds[name]) for name, factor in SHIFTED.items()}}
-        for a in applicants
-    ]
-
-
-def upper_bounds(bundle: Path) -> dict[str, float]:
-    features = json.loads((bundle / "metadata.json").read_text())["features"]
-    return {f["name"]: f["upper_bound"] for f in features if f["name"] in SHIFTED}
 
 
 def metric_value(text: str, prefix: str) -> float:
@@ -76,12 +63,13 @@ def test_a_shifted_population_drifts_and_the_training_population_does_not(
     with serve(catboost_bundle, DRIFT_METRICS_TTL_S=0) as client:
         client.post("/predict/batch", json=random_applicants[:150])
         calm = wait_for_count(client, 150)
-        client.post("/predict/batch", json=shifted(random_applicants[150:], upper_bounds(catboost_bundle)))
+        features = json.loads((catboost_bundle / "metadata.json").read_text())["features"]
+        client.post("/predict/batch", json=shifted_population(random_applicants[150:], features))
         drifted = wait_for_count(client, 300)
         metrics = client.get("/metrics").text
     assert calm["drifting_features"] == [] and calm["status"] == "ok"
-    assert set(SHIFTED) <= set(drifted["drifting_features"])
-    for name in SHIFTED:
+    assert set(LONGER_LARGER_LOANS) <= set(drifted["drifting_features"])
+    for name in LONGER_LARGER_LOANS:
         assert drifted["features"][name]["status"] == "alert" and drifted["features"][name]["psi"] > 0.25
     assert drifted["status"] == "alert"
     assert drifted["features"]["purpose"]["status"] == "ok", "an unshifted feature stays ok"
@@ -182,11 +170,9 @@ def test_no_model_means_no_summary(serve: Callable) -> None:
 def test_concurrent_load_on_two_worker_processes_loses_no_rows(
     start_live_server: Callable, catboost_bundle: Path, applicants: list, tmp_path: Path
 ) -> None:
-    """Two uvicorn workers share one SQLite file; 16 clients at once; every prediction is logged."""
+    """Two worker processes share one SQLite file; 16 clients at once; every prediction is logged."""
     log_path = tmp_path / "shared" / "predictions.db"
-    with start_live_server(
-        MODEL_DIR=str(catboost_bundle), PREDICTION_LOG_PATH=str(log_path), UVICORN_WORKERS="2"
-    ) as server:
+    with start_live_server(catboost_bundle, PREDICTION_LOG_PATH=str(log_path), WORKERS="2") as server:
         server.wait_for_log(") ready in ", count=2)  # both workers have loaded the model
         with httpx.Client(base_url=server.url, timeout=30) as http:
 

@@ -1,4 +1,5 @@
-"""Steady prediction traffic through nginx from several keep-alive clients, every answer recorded."""
+"""Prediction traffic for tests: steady keep-alive clients (e.g. through nginx across a switch) with every answer
+recorded, and one-off batches with the monitoring summary that counts them."""
 
 from __future__ import annotations
 
@@ -76,3 +77,21 @@ class Traffic:
     def colors_between(self, start: float, end: float) -> set[str | None]:
         """Colors of the requests sent after `start` and answered before `end`."""
         return {a.color for a in self.answers if a.started >= start and a.ended <= end}
+
+
+def score_batch(url: str, applicants: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """POST /predict/batch (JSON) to the backend at `url`; its predictions (the backend logs every applicant)."""
+    response = requests.post(f"{url}/predict/batch", json=applicants, timeout=60)
+    response.raise_for_status()
+    return response.json()["predictions"]
+
+
+def summary_counting(url: str, count: int, window: str = "1h", seconds: float = 20) -> dict[str, Any]:
+    """GET /monitoring/summary until it counts at least `count` predictions (the log is written every ~0.2 s)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        summary = requests.get(f"{url}/monitoring/summary", params={"window": window}, timeout=10).json()
+        if summary["count"] >= count or time.monotonic() > deadline:
+            assert summary["count"] >= count, f"the summary counts {summary['count']} of {count} predictions"
+            return summary
+        time.sleep(0.2)
