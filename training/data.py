@@ -16,6 +16,7 @@ from training.config import DataConfig, SplitConfig
 from training.errors import TrainingInputError
 
 MISSING_CATEGORY = "__missing__"
+Splits = tuple[pd.DataFrame, pd.DataFrame, pd.Series, pd.Series]  # x_train, x_test, y_train, y_test
 
 
 @dataclass(frozen=True)
@@ -102,7 +103,7 @@ def normalise_types(features: pd.DataFrame, numeric: list[str], categorical: lis
     return out
 
 
-def split(dataset: Dataset, cfg: SplitConfig) -> tuple[pd.DataFrame, pd.DataFrame, pd.Series, pd.Series]:
+def split(dataset: Dataset, cfg: SplitConfig) -> Splits:
     """Stratified hold-out split."""
     return train_test_split(
         dataset.features,

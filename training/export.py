@@ -93,6 +93,18 @@ def foreign_bundles(export_dir: Path, model_name: str, client: MlflowClient) -> 
     return foreign
 
 
+def refuse_foreign_bundles(export_dir: Path, model_name: str, client: MlflowClient, tracking_uri: str) -> None:
+    """Stop (exit 2) before training when the export directory holds bundles of another MLflow store."""
+    foreign = foreign_bundles(export_dir, model_name, client)
+    if foreign:
+        raise TrainingInputError(
+            f"{Path(export_dir) / model_name} holds bundles this MLflow store "
+            f"({tracking_uri}) did not register: {', '.join(foreign)}. Its new versions would overwrite "
+            "them. Train against the store that exported them (e.g. MLFLOW_TRACKING_URI=http://127.0.0.1:5000 "
+            "for the stack's server) or export elsewhere with MODELS_DIR=..."
+        )
+
+
 def point_latest(model_root: Path, version: str) -> None:
     """Atomically repoint the `latest` symlink (relative, so it survives bind mounts)."""
     temp_link = model_root / f".{LATEST_LINK}.tmp"

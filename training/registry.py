@@ -1,9 +1,8 @@
-"""MLflow tracking setup and the Model Registry: champion lookup, registration, aliases."""
+"""The MLflow Model Registry: champion lookup, registration, aliases."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 import mlflow
 from mlflow.exceptions import MlflowException
@@ -18,24 +17,6 @@ class RegisteredChampion:
     version: str
     run_id: str
     test_roc_auc: float | None
-
-
-def setup_tracking(tracking_uri: str, experiment_name: str) -> str:
-    """Point MLflow at the store; a local sqlite store keeps its artifacts beside the DB."""
-    if tracking_uri.startswith("sqlite:///"):
-        Path(tracking_uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    mlflow.set_tracking_uri(tracking_uri)
-    experiment = mlflow.get_experiment_by_name(experiment_name)
-    if experiment is None:
-        artifact_location = None
-        if tracking_uri.startswith("sqlite:///"):
-            db_dir = Path(tracking_uri.removeprefix("sqlite:///")).resolve().parent
-            artifact_location = (db_dir / "artifacts").as_uri()
-        experiment_id = mlflow.create_experiment(experiment_name, artifact_location=artifact_location)
-    else:
-        experiment_id = experiment.experiment_id
-    mlflow.set_experiment(experiment_id=experiment_id)
-    return experiment_id
 
 
 def current_champion(client: MlflowClient, model_name: str) -> RegisteredChampion | None:
