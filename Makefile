@@ -69,7 +69,7 @@ ui: install ## run the Streamlit app on :8501 against BACKEND_URL (default http:
 	BACKEND_URL=$${BACKEND_URL:-http://localhost:8000} $(VENV)/bin/streamlit run frontend/app.py --server.port 8501 --server.headless true
 
 bench: install system-deps ## benchmark the backend against `mlflow models serve` (results in README)
-	$(PY) benchmarks/serving.py
+	$(PY) -m benchmarks.serving
 
 up: install ## build images, train if no model exists, start mlflow + blue + nginx, wait until healthy
 	$(PY) -m deploy.cli up

@@ -1,17 +1,18 @@
-"""The benchmark's CPU wake-up latency request (/dev/cpu_dma_latency) and its command-line option."""
+"""The benchmark's CPU wake-up latency request (/dev/cpu_dma_latency) and CPU pinning."""
 
 from __future__ import annotations
 
 import os
 import struct
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from benchmarks import serving
-from benchmarks.serving import CpuLatencyRequest, parse_args
+from benchmarks.serving import BenchmarkError
+from benchmarks.serving.cpu_latency import CPU_LATENCY_DEVICE, CpuLatencyRequest, CpuPinning, PinMode, Role
 
-DEVICE = Path(serving.CPU_LATENCY_DEVICE)
+DEVICE = CPU_LATENCY_DEVICE
 
 
 def current_latency_us() -> int:
@@ -58,41 +59,46 @@ def test_no_request_asked_for_is_never_held() -> None:
     assert "--cpu-latency-us none" in request.describe()
 
 
-def test_missing_device_is_reported_not_raised(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_missing_device_is_reported_not_raised(tmp_path: Path) -> None:
     missing = tmp_path / "no-such-device"
-    monkeypatch.setattr(serving, "CPU_LATENCY_DEVICE", str(missing))
-    request = CpuLatencyRequest(0)
+    request = CpuLatencyRequest(0, device=missing)
     assert request.hold() is False
     assert not request.held
     assert str(missing) in request.describe()
     assert "own CPU idle states" in request.describe()
 
 
-@pytest.mark.parametrize(
-    ("given", "expected"), [([], 0), (["--cpu-latency-us", "none"], None), (["--cpu-latency-us", "5"], 5)]
-)
-def test_cpu_latency_option(given: list[str], expected: int | None) -> None:
-    assert parse_args(given).cpu_latency_us == expected
-
-
-@pytest.mark.parametrize("given", ["-1", "fast"])
-def test_bad_cpu_latency_option_exits_2(given: str, capsys: pytest.CaptureFixture[str]) -> None:
-    with pytest.raises(SystemExit) as exit_info:
-        parse_args(["--cpu-latency-us", given])
-    assert exit_info.value.code == 2
-    error = capsys.readouterr().err
-    assert "--cpu-latency-us" in error and "expected microseconds" in error
-
-
-def test_request_that_cannot_be_taken_back_stops_the_run(
-    device_writable: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
+def test_request_that_cannot_be_taken_back_stops_the_run(device_writable: None, tmp_path: Path) -> None:
     request = CpuLatencyRequest(0)
     assert request.hold()
     try:
-        with pytest.raises(serving.BenchmarkError, match="lost the CPU latency request"):
+        with pytest.raises(BenchmarkError, match="lost the CPU latency request"):
             with request.released():
-                monkeypatch.setattr(serving, "CPU_LATENCY_DEVICE", str(tmp_path / "gone"))
+                request.device = tmp_path / "gone"
         assert not request.held
     finally:
         request.release()
+
+
+@pytest.fixture
+def restore_affinity() -> Iterator[set[int]]:
+    """This process's CPUs, put back after the test pins it."""
+    if (os.cpu_count() or 1) < 2:
+        pytest.skip("pinning needs two CPUs or more")
+    before = os.sched_getaffinity(0)
+    yield before
+    os.sched_setaffinity(0, before)
+
+
+@pytest.mark.parametrize(("mode", "role"), [("none", "wrk"), ("none", "server"), ("wrk", "server")])
+def test_unpinned_roles_get_no_preexec_fn(mode: PinMode, role: Role) -> None:
+    assert CpuPinning(mode).preexec_fn(role) is None
+
+
+@pytest.mark.parametrize(("mode", "role", "cpu"), [("wrk", "wrk", -1), ("both", "wrk", -1), ("both", "server", 0)])
+def test_pinned_role_runs_on_its_cpu(mode: PinMode, role: Role, cpu: int, restore_affinity: set[int]) -> None:
+    pin = CpuPinning(mode).preexec_fn(role)
+    assert pin is not None
+    pin()
+    expected = (os.cpu_count() or 1) - 1 if cpu == -1 else cpu
+    assert os.sched_getaffinity(0) == {expected}
