@@ -68,7 +68,7 @@ serve: install ## run the backend on :8000 with models/credit-default/latest
 ui: install ## run the Streamlit app on :8501 against BACKEND_URL (default http://localhost:8000)
 	BACKEND_URL=$${BACKEND_URL:-http://localhost:8000} $(VENV)/bin/streamlit run frontend/app.py --server.port 8501 --server.headless true
 
-bench: install system-deps ## benchmark the backend against `mlflow models serve` (results in README)
+bench: install system-deps ## benchmark the backend against `mlflow models serve` (results in docs/benchmarks.md)
 	$(PY) benchmarks/serving.py
 
 up: install ## build images, train if no model exists, start mlflow + blue + nginx, wait until healthy

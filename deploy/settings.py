@@ -28,7 +28,7 @@ def other(color: str) -> str:
 
 
 class DeploySettings(BaseSettings):
-    """Every knob of the CLI; each has an environment variable (docs: README, Deployment).
+    """Every knob of the CLI; each has an environment variable (docs/deployment.md, Settings).
 
     `from_env` reads them (empty means default); constructing by attribute name serves tests."""
 
