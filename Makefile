@@ -68,7 +68,7 @@ serve: install ## run the backend (python -m app) on :8000 with models/credit-de
 ui: install ## run the Streamlit app on :8501 against BACKEND_URL (default http://localhost:8000)
 	BACKEND_URL=$${BACKEND_URL:-http://localhost:8000} $(VENV)/bin/streamlit run frontend/app.py --server.port 8501 --server.headless true
 
-bench: install system-deps ## benchmark the backend against `mlflow models serve` (results in README)
+bench: install system-deps ## benchmark the backend against `mlflow models serve` (results in docs/benchmarks.md)
 	$(PY) -m benchmarks.serving
 
 up: install ## build images, train if no model exists, start mlflow + blue + nginx, wait until healthy

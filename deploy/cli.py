@@ -5,7 +5,7 @@
     python -m deploy.cli switch green|blue
 
 Exit codes: 0 done, 1 a step or gate failed (a failed switch is rolled back), 2 bad usage.
-Settings come from environment variables (README, "Deployment (blue/green)").
+Settings come from environment variables (docs/deployment.md, "Settings").
 """
 
 from __future__ import annotations

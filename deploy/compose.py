@@ -57,7 +57,7 @@ class Compose:
                 capture_output=capture,
             )
         except FileNotFoundError:
-            raise DeployError("the docker CLI is not installed (see README, Deployment)") from None
+            raise DeployError("the docker CLI is not installed (see docs/deployment.md)") from None
         if check and done.returncode != 0:
             detail = (done.stderr or done.stdout or "").strip().splitlines()[-3:] if capture else ["see above"]
             raise DeployError(

@@ -28,7 +28,7 @@ def other(color: str) -> str:
 
 
 class DeploySettings(BaseSettings):
-    """Every knob of the CLI; each field is the environment variable of its name (docs/deployment.md).
+    """Every knob of the CLI; each field is the environment variable of its name (docs/deployment.md, Settings).
 
     `from_env` reads them from a mapping (the process environment by default; empty means default) and
     turns a bad value into a UsageError naming the variable and the value."""
