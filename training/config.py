@@ -85,7 +85,7 @@ class TrainingConfig(_Strict):
 
 
 def load_config(path: str | Path) -> TrainingConfig:
-    """Read and validate the YAML config; environment overrides apply (MODELS_DIR)."""
+    """Read and validate the YAML config; environment overrides apply (BUNDLES_DIR)."""
     path = Path(path)
     if not path.is_file():
         raise TrainingInputError(f"config file not found: {path}")
@@ -95,8 +95,8 @@ def load_config(path: str | Path) -> TrainingConfig:
         raise TrainingInputError(f"config {path} is not valid YAML: {exc}") from None
     if not isinstance(raw, dict):
         raise TrainingInputError(f"config {path} must be a YAML mapping, got {type(raw).__name__}")
-    if os.environ.get("MODELS_DIR"):
-        raw["export_dir"] = os.environ["MODELS_DIR"]
+    if os.environ.get("BUNDLES_DIR"):
+        raw["export_dir"] = os.environ["BUNDLES_DIR"]
     try:
         return TrainingConfig.model_validate(raw)
     except ValidationError as exc:

@@ -101,7 +101,7 @@ def refuse_foreign_bundles(export_dir: Path, model_name: str, client: MlflowClie
             f"{Path(export_dir) / model_name} holds bundles this MLflow store "
             f"({tracking_uri}) did not register: {', '.join(foreign)}. Its new versions would overwrite "
             "them. Train against the store that exported them (e.g. MLFLOW_TRACKING_URI=http://127.0.0.1:5000 "
-            "for the stack's server) or export elsewhere with MODELS_DIR=..."
+            "for the stack's server) or export elsewhere with BUNDLES_DIR=..."
         )
 
 

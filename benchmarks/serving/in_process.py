@@ -20,7 +20,7 @@ class InProcess:
         from app.core.config import Settings
         from app.core.state import load_service
 
-        self.service = load_service(Settings(MODEL_DIR=bundle), [])
+        self.service = load_service(Settings(SERVED_BUNDLE=bundle), [])
         self.applicant = self.service.parser.one_from_dict(example)
         self.body = json.dumps(example).encode()
         self.rounds: dict[str, list[float]] = {"predict": [], "validate_and_predict": [], "predict_spaced": []}

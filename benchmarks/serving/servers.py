@@ -50,25 +50,14 @@ def backend_launch(bundle: Path, work: Path) -> Launch:
     production, every prediction written to the prediction log (in `work`). The one place that knows the
     backend's launcher and its environment names."""
     return Launch(
-        command=[
-            str(VENV_BIN / "uvicorn"),
-            "app.main:app",
-            "--http",
-            "app.http_protocol:CoalescingHttpToolsProtocol",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            PORT,
-            "--workers",
-            "1",
-            "--no-access-log",
-            "--log-level",
-            "warning",
-        ],
+        command=[str(VENV_BIN / "python"), "-m", "app"],
         cwd=BACKEND,
         env={
             **venv_env(),
-            "MODEL_DIR": str(bundle),
+            "SERVED_BUNDLE": str(bundle),
+            "HOST": "127.0.0.1",
+            "PORT": PORT,
+            "WORKERS": "1",
             "DEPLOY_COLOR": "blue",
             "LOG_LEVEL": "WARNING",
             "PREDICTION_LOG_PATH": str(work / "predictions.db"),

@@ -15,7 +15,7 @@ from training.tests.sessions import ALL_CANDIDATES, train
 def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A fresh MLflow sqlite store for one test."""
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path}/mlruns/mlflow.db")
-    monkeypatch.delenv("MODELS_DIR", raising=False)
+    monkeypatch.delenv("BUNDLES_DIR", raising=False)
     return tmp_path
 
 

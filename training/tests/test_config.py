@@ -21,7 +21,7 @@ def test_repository_config_is_valid() -> None:
 
 
 def test_models_dir_env_overrides_export_dir(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.setenv("MODELS_DIR", str(tmp_path / "elsewhere"))
+    monkeypatch.setenv("BUNDLES_DIR", str(tmp_path / "elsewhere"))
     assert load_config(ROOT / "training" / "params.yaml").export_dir == tmp_path / "elsewhere"
 
 

@@ -1,4 +1,4 @@
-"""Pure ASGI middleware (BaseHTTPMiddleware costs far more per request than these)."""
+"""Pure ASGI middleware (cheaper per request than Starlette's BaseHTTPMiddleware)."""
 
 from __future__ import annotations
 

@@ -16,7 +16,7 @@ LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0
 BATCH_BUCKETS = (1, 10, 50, 100, 500, 1_000, 2_500, 5_000, 10_000, 50_000)
 UNMATCHED_ROUTE = "unmatched"
 
-disable_created_metrics()  # no *_created series: half the scrape size, nothing a dashboard uses
+disable_created_metrics()  # no *_created series: a smaller scrape, nothing a dashboard uses
 
 
 class Metrics:

@@ -3,7 +3,7 @@
 This does what `mlflow.catboost.load_model` and `mlflow.sklearn.load_model` do for a local
 directory (read the flavor configuration, then CatBoost's own loader or `skops.io.load` with the
 trusted types recorded at logging time) but skips importing the `mlflow` package, which adds
-about 0.5 s to every start (on top of the libraries the service imports anyway). Pickle and
+noticeably to every start (on top of the libraries the service imports anyway; docs/benchmarks.md). Pickle and
 cloudpickle sklearn models are refused: only the safe skops format is served. The equivalence
 with MLflow's loaders is a test.
 """

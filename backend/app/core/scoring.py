@@ -104,7 +104,7 @@ class ScoringService:
 
     def classify(self, probabilities: np.ndarray) -> Predictions:
         """Labels at the threshold; bands: high from `high`, else medium from `medium`, else low.
-        Plain Python for a few rows (numpy's per-call overhead is ~15 us), numpy for batches."""
+        Plain Python for a few rows (numpy's per-call overhead dominates there), numpy for batches."""
         if len(probabilities) < NUMPY_FROM_ROWS:
             values = probabilities.tolist()
             return Predictions(values, [int(p >= self.threshold) for p in values], [self._band(p) for p in values])

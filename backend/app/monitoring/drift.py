@@ -53,7 +53,7 @@ def categorical_shares(values: Sequence[Any], categories: Sequence[str]) -> dict
 
 def p_value(expected: Sequence[float], actual: Sequence[float], rows: int) -> float | None:
     """Chi-square goodness of fit of the observed counts to the reference shares (empty bins floored)."""
-    from scipy.stats import chisquare  # imported on first use: scipy.stats adds ~1 s to every start-up
+    from scipy.stats import chisquare  # imported on first use: scipy.stats would slow every start-up
 
     if rows == 0:
         return None

@@ -2,9 +2,9 @@
 
 Each request's predictions are queued in memory as one item and a background thread writes them
 in batches, one row per request: its probabilities and labels as JSON arrays, its inputs as JSON
-`{"columns": [feature names], "rows": [[values], ...]}` (orjson). A 1,000-row batch is then one
-insert of ~290 KB (0.7 ms) instead of 1,000 rows of JSON objects (780 KB, 3.3 ms: CPU taken from
-the next request on a small machine). SQLite runs in WAL mode with a busy timeout, so several worker
+`{"columns": [feature names], "rows": [[values], ...]}` (orjson): a large batch is one compact
+insert instead of a row of JSON objects per prediction, which would take CPU from the next request on
+a small machine (docs/benchmarks.md). SQLite runs in WAL mode with a busy timeout, so several worker
 processes can share one file. A full queue or a failed write drops those records and calls
 `on_failure` with their number (a metric counts them); the prediction itself has already been
 answered. Reads expand the rows into one record per prediction.

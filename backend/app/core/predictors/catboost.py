@@ -16,8 +16,8 @@ ALL_CPUS = -1
 class CatBoostPredictor:
     """Builds CatBoost's input directly: a float32 block for the numbers and an object block for the
     categories (FeaturesData, matched to the model by feature name), both cut from one object array
-    of the rows. A pandas DataFrame per request costs ~10x the prediction of one row; a list of rows
-    is twice as slow to turn into a Pool."""
+    of the rows: a pandas DataFrame per request would cost more than predicting one row, and a list of rows
+    is slower to turn into a Pool (docs/benchmarks.md)."""
 
     explanation_method = "shap"
 
