@@ -21,11 +21,11 @@ from training import data as data_mod
 from training.candidate import train_candidate
 from training.config import TrainingConfig, load_config
 from training.errors import QualityGateError, TrainingInputError
-from training.export import export_bundle, refuse_foreign_bundles
+from training.export import export_bundle
 from training.gate import check_gate, enforce_gate
 from training.metadata import build_metadata, git_commit
 from training.models import build_candidate, check_params
-from training.registry import current_champion, register_champion
+from training.registry import current_champion, record_bundle, register_champion, sync_bundles
 from training.report import comparison_table, log, print_data_summary, print_summary, print_table
 from training.tracking import log_comparison, log_session_params, session_tags, setup_tracking
 
@@ -45,7 +45,9 @@ def run(cfg: TrainingConfig, force: bool = False) -> Path:
     client = MlflowClient()
     commit = git_commit()
     log(f"mlflow: {cfg.tracking_uri} experiment '{cfg.experiment_name}'")
-    refuse_foreign_bundles(cfg.export_dir, cfg.registered_model_name, client, cfg.tracking_uri)
+    imported = sync_bundles(client, cfg.export_dir, cfg.registered_model_name, cfg.tracking_uri)
+    if imported:
+        log(f"mlflow: imported the exported bundles this store lacked: {', '.join('v' + v for v in imported)}")
     run_name = f"training-{datetime.now(timezone.utc):%Y%m%d-%H%M%S}"
     with mlflow.start_run(run_name=run_name) as parent, tempfile.TemporaryDirectory() as plot_dir:
         tags = session_tags(cfg, dataset, commit)
@@ -66,7 +68,8 @@ def run(cfg: TrainingConfig, force: bool = False) -> Path:
         version = register_champion(client, cfg.registered_model_name, champion.model_uri, champion.run_id)
         metadata = build_metadata(cfg, dataset, champion, version, x_train, y_train, table, commit)
         bundle = export_bundle(cfg.export_dir, cfg.registered_model_name, version, metadata, champion.plots)
-        mlflow.set_tag("bundle", str(bundle))
+        digest = record_bundle(client, cfg.registered_model_name, version, champion.run_id, bundle)
+        mlflow.set_tags({"bundle": str(bundle), "bundle_digest": digest})
     print_summary(cfg, champion, version, parent.info.run_id, bundle, time.perf_counter() - started)
     return bundle
 

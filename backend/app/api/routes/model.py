@@ -37,6 +37,7 @@ async def model_info(request: Request) -> Response:
             "plots": sorted(meta.plots),
             "explanation": service.predictor.explanation_method,
             "color": model_state(request).color,
+            "revision": model_state(request).revision,
         }
     )
 

@@ -17,7 +17,7 @@ def test_model_describes_the_served_bundle(catboost_client: TestClient, catboost
     for key in ("dropped_features", "dataset", "feature_importance", "candidates"):
         assert body[key] == metadata[key], key
     assert body["plots"] == sorted(metadata["plots"])
-    assert (body["color"], body["explanation"]) == ("blue", "shap")
+    assert (body["color"], body["explanation"], body["revision"]) == ("blue", "shap", "unknown")
 
 
 @pytest.mark.parametrize("client_name, method", [("logreg_client", "linear"), ("forest_client", "replacement")])
