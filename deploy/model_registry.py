@@ -10,15 +10,15 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-import mlflow
+from typing import TYPE_CHECKING
+
 import requests
-from mlflow.exceptions import MlflowException
-from mlflow.tracking import MlflowClient
 
 from deploy.errors import UsageError
-from training.bundle_digest import DIGEST_TAG
-from training.errors import TrainingInputError
-from training.registry import BUNDLE_ARTIFACT, sync_bundles
+from training.bundle_digest import BUNDLE_ARTIFACT, DIGEST_TAG
+
+if TYPE_CHECKING:  # mlflow is imported on first use: it would double the start-up of every CLI command
+    from mlflow.tracking import MlflowClient
 
 LIVE_ALIAS = "live"
 IMPORT_EXPERIMENT = "bundle-imports"  # runs that register bundles exported before this registry knew them
@@ -37,6 +37,8 @@ class ModelRegistry:
     @property
     def client(self) -> MlflowClient:
         if self._client is None:
+            from mlflow.tracking import MlflowClient
+
             self._client = MlflowClient(tracking_uri=self.uri, registry_uri=self.uri)
         return self._client
 
@@ -56,6 +58,8 @@ class ModelRegistry:
     def version_of(self, reference: str) -> str:
         """The version a reference names: a version number, or an alias such as `champion`, `live`, `blue`."""
         self.require()
+        from mlflow.exceptions import MlflowException
+
         try:
             if reference.isdigit():
                 return str(self.client.get_model_version(self.model_name, reference).version)
@@ -68,6 +72,11 @@ class ModelRegistry:
         """Register the local bundles this registry lacks (trained on the host before the stack ran), under
         their own version numbers; the versions imported. A conflict is a UsageError naming it."""
         self.require()
+        import mlflow
+
+        from training.errors import TrainingInputError
+        from training.registry import sync_bundles
+
         mlflow.set_tracking_uri(self.uri)
         mlflow.set_experiment(IMPORT_EXPERIMENT)
         try:
@@ -77,6 +86,8 @@ class ModelRegistry:
 
     def digest(self, version: str) -> str | None:
         """The bundle digest training recorded for `version` (None if it recorded none)."""
+        from mlflow.exceptions import MlflowException
+
         try:
             return self.client.get_model_version(self.model_name, version).tags.get(DIGEST_TAG)
         except MlflowException:
@@ -85,6 +96,8 @@ class ModelRegistry:
     def fetch_bundle(self, version: str, destination: Path) -> Path:
         """Download the bundle training logged with `version` into `destination` (atomically: a temporary
         directory next to it, then a rename)."""
+        from mlflow.exceptions import MlflowException
+
         run_id = self.client.get_model_version(self.model_name, version).run_id
         destination.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=f".fetch-{version}-", dir=destination.parent))
@@ -103,6 +116,8 @@ class ModelRegistry:
     def mark(self, alias: str, version: str, tags: dict[str, str], warn: Callable[[str], None]) -> None:
         """Point `alias` at `version` and tag the version; a registry that fails only gets a warning (it must
         never block a switch or a rollback)."""
+        from mlflow.exceptions import MlflowException
+
         try:
             self.client.set_registered_model_alias(self.model_name, alias, version)
             for key, value in tags.items():

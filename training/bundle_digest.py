@@ -14,6 +14,7 @@ from pathlib import Path
 
 DIGEST_FILE = "bundle.sha256"
 DIGEST_TAG = "bundle_digest"
+BUNDLE_ARTIFACT = "bundle"  # where training logs a version's whole bundle, under the version's MLflow run
 
 
 def file_sha256(path: Path) -> str:

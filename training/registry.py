@@ -10,13 +10,19 @@ from mlflow.entities.model_registry import ModelVersion
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
-from training.bundle_digest import DIGEST_FILE, DIGEST_TAG, compute_digest, recorded_digest, write_digest
+from training.bundle_digest import (
+    BUNDLE_ARTIFACT,
+    DIGEST_FILE,
+    DIGEST_TAG,
+    compute_digest,
+    recorded_digest,
+    write_digest,
+)
 from training.errors import TrainingInputError
 from training.export import exported_run_id, exported_version, exported_versions
 
 CHAMPION_ALIAS = "champion"
 PREVIOUS_ALIAS = "previous"
-BUNDLE_ARTIFACT = "bundle"  # the exported bundle, logged under the registered version's run
 
 
 @dataclass(frozen=True)

@@ -84,7 +84,8 @@ def test_zero_requests_dropped_while_switching_blue_green_blue_green(stack: Stac
     traffic.start()
     try:
         for number, color in enumerate(SWITCHES, start=1):
-            traffic.wait_for(number * MIN_REQUESTS // (len(SWITCHES) + 1), timeout=240)
+            # Enough traffic before each switch, and some answered wholly after the previous one.
+            traffic.wait_for(max(number * MIN_REQUESTS // (len(SWITCHES) + 1), traffic.count() + 300), timeout=240)
             started = time.monotonic()
             done = stack.cli("switch", color)
             switch_windows.append((color, started, time.monotonic()))
