@@ -61,14 +61,15 @@ class Wrk:
     pinning: CpuPinning
 
     def run(self, port: int, path: str, body_file: Path, concurrency: int, seconds: int) -> LoadResult:
+        return self.run_url(f"http://127.0.0.1:{port}{path}", body_file, concurrency, seconds)
+
+    def run_url(self, url: str, body_file: Path, concurrency: int, seconds: int) -> LoadResult:
+        """POST `body_file` to `url` from `concurrency` keep-alive connections for `seconds`."""
         script = self.work / f"post-{body_file.stem}.lua"
         script.write_text(WRK_SCRIPT % {"body": body_file})
         command = ["wrk", "-t1", f"-c{concurrency}", f"-d{seconds}s", "--timeout", "30s", "-s", str(script)]
         completed = subprocess.run(
-            [*command, f"http://127.0.0.1:{port}{path}"],
-            capture_output=True,
-            text=True,
-            preexec_fn=self.pinning.preexec_fn("wrk"),
+            [*command, url], capture_output=True, text=True, preexec_fn=self.pinning.preexec_fn("wrk")
         )
         return load_result(completed, concurrency)
 
@@ -109,7 +110,10 @@ class Rounds:
         return key in self.loads
 
     def run(self, key: Hashable, label: str, server: Server, path: str, body: Path, concurrency: int) -> None:
-        load = self.wrk.run(server.port, path, body, concurrency, self.seconds)
+        self.run_url(key, label, f"http://127.0.0.1:{server.port}{path}", body, concurrency)
+
+    def run_url(self, key: Hashable, label: str, url: str, body: Path, concurrency: int) -> None:
+        load = self.wrk.run_url(url, body, concurrency, self.seconds)
         self.loads.setdefault(key, []).append(load)
         log(f"{label}: {load.requests_per_s:,.1f} req/s, p50 {load.p50_ms:.2f} ms, p99 {load.p99_ms:.2f} ms")
 
