@@ -14,7 +14,15 @@ from benchmarks.serving.cpu_latency import CpuLatencyRequest, CpuPinning
 from benchmarks.serving.in_process import InProcess
 from benchmarks.serving.load import Wrk, measure
 from benchmarks.serving.options import parse_args
-from benchmarks.serving.report import direct_section, machine, report_lines, results_json, summary_line, write_results
+from benchmarks.serving.report import (
+    decision_section,
+    direct_section,
+    machine,
+    report_lines,
+    results_json,
+    summary_line,
+    write_results,
+)
 from benchmarks.serving.servers import BACKEND, server_specs, start_servers
 
 
@@ -52,7 +60,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     ours, theirs = (result for _, result in running)
-    sections = [direct_section(ours, theirs, in_process.medians(), in_process.rounds, args.batch_rows)]
+    sections = [
+        direct_section(ours, theirs, in_process.medians(), in_process.rounds, args.batch_rows),
+        decision_section(ours, args.batch_rows),
+    ]
     print("\n".join(report_lines(sections, conditions)))
     path = write_results(results_json(sections, conditions, bundle, metadata, args))
     print(f"\n{summary_line(path, sections)}")
