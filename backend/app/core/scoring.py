@@ -189,7 +189,11 @@ class ScoringService:
 
     def predict_one(self, applicant: Row, source: Source, explain: bool) -> Scored:
         """One applicant, scored and (if asked) explained on its own."""
-        return self.predict_rows([applicant], [source], explain)[0]
+        if not explain:
+            (prediction,) = self.predict([applicant], source)
+            return prediction, None
+        predictions, contributions = self.predict_explained([applicant], source)
+        return next(iter(predictions)), self.explanations([applicant], contributions)[0]
 
     def explanations(self, applicants: list[Row], contributions: np.ndarray) -> list[Explanation]:
         """Top factors (largest |contribution| first) and principal reasons of each applicant."""
