@@ -20,6 +20,7 @@ from mlflow.tracking import MlflowClient
 from training import data as data_mod
 from training.candidate import train_candidate
 from training.config import TrainingConfig, load_config
+from training.decisions import check_reason_table, decision_keys
 from training.errors import QualityGateError, TrainingInputError
 from training.export import export_bundle
 from training.gate import check_gate, enforce_gate
@@ -34,6 +35,7 @@ def run(cfg: TrainingConfig, force: bool = False) -> Path:
     """The whole pipeline; returns the exported bundle directory."""
     started = time.perf_counter()
     dataset = data_mod.load_dataset(cfg.data)
+    check_reason_table(cfg, dataset)
     estimators = [build_candidate(c, dataset.numeric, dataset.categorical, cfg.split.seed) for c in cfg.candidates]
     for candidate, estimator in zip(cfg.candidates, estimators):
         check_params(estimator, candidate.name)
@@ -67,6 +69,7 @@ def run(cfg: TrainingConfig, force: bool = False) -> Path:
         enforce_gate(verdict, force)
         version = register_champion(client, cfg.registered_model_name, champion.model_uri, champion.run_id)
         metadata = build_metadata(cfg, dataset, champion, version, x_train, y_train, table, commit)
+        metadata.update(decision_keys(cfg, metadata, champion, y_test))
         bundle = export_bundle(cfg.export_dir, cfg.registered_model_name, version, metadata, champion.plots)
         digest = record_bundle(client, cfg.registered_model_name, version, champion.run_id, bundle)
         mlflow.set_tags({"bundle": str(bundle), "bundle_digest": digest})

@@ -17,6 +17,7 @@ from benchmarks.serving.options import parse_args
 from benchmarks.serving.proxy import bench_stack, endpoints, measure_proxy, proxy_section, write_bodies
 from benchmarks.serving.report import (
     Section,
+    decision_section,
     direct_section,
     machine,
     report_lines,
@@ -73,6 +74,7 @@ def main(argv: list[str] | None = None) -> int:
                         server.stop()
                 ours, theirs = (result for _, result in running)
                 sections.append(direct_section(ours, theirs, in_process.medians(), in_process.rounds, args.batch_rows))
+                sections.append(decision_section(ours, args.batch_rows))
             if "proxy" in args.sections and args.proxy != "off":
                 sections.append(measure_through_proxy(args, bundle, specs[0], Wrk(work, pinning), cpu_latency, work))
     except BenchmarkError as exc:

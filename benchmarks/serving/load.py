@@ -121,6 +121,9 @@ class Rounds:
         return median_load(self.loads[key])
 
 
+EXPLAINED_CONCURRENCIES = (1, 8)
+
+
 def measure(
     running: list[tuple[Server, ServerResult]],
     in_process: InProcess,
@@ -130,7 +133,8 @@ def measure(
 ) -> None:
     """Interleave the servers (round after round) so background noise hits both alike; the
     in-process predict time is measured in each round too, just before the c=1 runs, and, while
-    a CPU latency request is held, c=1 once more with it released (for information)."""
+    a CPU latency request is held, c=1 once more with it released (for information). In each round our
+    server also answers /predict with reasons at c=1 and c=8, right after its score-only runs."""
     bodies = {}
     for server, _ in running:
         bodies[server] = wrk.body_file(server, "single", server.spec.single_body)
@@ -145,6 +149,11 @@ def measure(
                 rounds.run(
                     (result.name, concurrency), label, server, server.spec.single_path, bodies[server], concurrency
                 )
+        for server, result in running:
+            for concurrency in EXPLAINED_CONCURRENCIES if server.spec.explain_path else ():
+                label = f"round {round_number}/{args.rounds} {result.name}: /predict with reasons, c={concurrency}"
+                key = (result.name, "explained", concurrency)
+                rounds.run(key, label, server, server.spec.explain_path, bodies[server], concurrency)
         if cpu_latency.held:
             with cpu_latency.released():
                 for server, result in running:
@@ -155,10 +164,7 @@ def measure(
         if (result.name, IDLE_AS_IS) in rounds:
             result.idle_as_is = rounds.median((result.name, IDLE_AS_IS))
         if server.spec.explain_path:
-            for concurrency in (1, 8):
-                load = wrk.run(server.port, server.spec.explain_path, bodies[server], concurrency, args.duration)
-                result.explained.append(load)
-                log(f"{result.name}: /predict with top_factors, c={concurrency}: {load.requests_per_s:,.0f} req/s")
+            result.explained = [rounds.median((result.name, "explained", c)) for c in EXPLAINED_CONCURRENCIES]
     measure_batches(running, wrk, args)
     for _, result in running:
         if any(r.errors for r in result.loads()):
@@ -166,24 +172,30 @@ def measure(
 
 
 def measure_batches(running: list[tuple[Server, ServerResult]], wrk: Wrk, args: argparse.Namespace) -> None:
-    """The batch under wrk at concurrency 1 (rounds interleaved, the median round counting), then
-    lone batches, each right after the other server's (for information)."""
-    bodies: dict[str, Path] = {}
+    """The batch under wrk at concurrency 1 (rounds interleaved, the median round counting; ours also with
+    reasons), then lone batches, each right after the other server's (for information)."""
+    runs: dict[str, tuple[str, Path]] = {}  # "<server>/<kind>" -> (path, body file)
     for server, _ in running:
-        for kind, body in (("batch", server.spec.batch_body), ("split", server.spec.split_batch_body)):
+        spec = server.spec
+        kinds = [("batch", spec.batch_path, spec.batch_body), ("split", spec.batch_path, spec.split_batch_body)]
+        if spec.explain_batch_path:
+            kinds.append(("explained", spec.explain_batch_path, spec.batch_body))
+        for kind, path, body in kinds:
             if body is not None:
-                bodies[f"{server.spec.name}/{kind}"] = wrk.body_file(server, kind, body)
-        wrk.run(server.port, server.spec.batch_path, bodies[f"{server.spec.name}/batch"], 1, 2)  # warm-up
+                runs[f"{spec.name}/{kind}"] = (path, wrk.body_file(server, kind, body))
+        wrk.run(server.port, spec.batch_path, runs[f"{spec.name}/batch"][1], 1, 2)  # warm-up
     rounds = Rounds(wrk, args.duration)
     for round_number in range(1, args.rounds + 1):
         for server, result in running:
-            for key in (k for k in bodies if k.startswith(f"{server.spec.name}/")):
+            for key in (k for k in runs if k.startswith(f"{server.spec.name}/")):
                 label = f"round {round_number}/{args.rounds} {key}: {args.batch_rows}-row batch, c=1"
-                rounds.run(key, label, server, server.spec.batch_path, bodies[key], 1)
+                rounds.run(key, label, server, runs[key][0], runs[key][1], 1)
     for server, result in running:
         result.batch = rounds.median(f"{server.spec.name}/batch")
         if f"{server.spec.name}/split" in rounds:
             result.split_batch = rounds.median(f"{server.spec.name}/split")
+        if f"{server.spec.name}/explained" in rounds:
+            result.explained_batch = rounds.median(f"{server.spec.name}/explained")
     for _ in range(args.batch_repeats):
         for server, result in running:
             result.lone_batch_ms += time_batches(server.port, server.spec.batch_path, server.spec.batch_body, 1)

@@ -26,6 +26,11 @@ class ModelInfo(BaseModel):
         description="how top_factors are computed: CatBoost SHAP values or linear terms (log-odds), "
         "or the change in probability when the feature is set to its typical value"
     )
+    decision_policy: dict[str, Any] = Field(
+        description="outcomes (name, label, wording, from, to) over the probability, the threshold's rationale, "
+        "and `derived`: true when the bundle has no policy of its own (derived from threshold and risk bands)"
+    )
+    feature_labels: dict[str, str] = Field(description="each feature in an analyst's words")
     color: str
     revision: str = Field(description="the code revision (release tag) of the service")
 

@@ -36,6 +36,8 @@ async def model_info(request: Request) -> Response:
             "candidates": meta.candidates,
             "plots": sorted(meta.plots),
             "explanation": service.predictor.explanation_method,
+            "decision_policy": service.policy.describe(),
+            "feature_labels": service.reason_writer.labels,
             "color": model_state(request).color,
             "revision": model_state(request).revision,
         }

@@ -18,6 +18,18 @@ def test_model_describes_the_served_bundle(catboost_client: TestClient, catboost
         assert body[key] == metadata[key], key
     assert body["plots"] == sorted(metadata["plots"])
     assert (body["color"], body["explanation"], body["revision"]) == ("blue", "shap", "unknown")
+    policy = body["decision_policy"]
+    assert (
+        policy["derived"] is False
+        and policy["threshold_rationale"] == metadata["decision_policy"]["threshold_rationale"]
+    )
+    assert policy["outcomes"] == [
+        {key: outcome[key] for key in ("name", "label", "wording", "from", "to")}
+        for outcome in metadata["decision_policy"]["outcomes"]
+    ]
+    assert body["feature_labels"] == {
+        name: entry["label"] for name, entry in metadata["reason_codes"]["features"].items()
+    }
 
 
 @pytest.mark.parametrize("client_name, method", [("logreg_client", "linear"), ("forest_client", "replacement")])
