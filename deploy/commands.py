@@ -12,6 +12,7 @@ from deploy.compose import ServiceStatus, docker_available, stack_services
 from deploy.context import Context, git_commit
 from deploy.errors import UsageError
 from deploy.images import ensure_release_images
+from deploy.networks import clash, free_stack_net, used_subnets
 from deploy.plan import plan_release
 from deploy.probe import Expected, serving
 from deploy.release import checkout_tag, release_images, short
@@ -47,6 +48,14 @@ def up(ctx: Context) -> int:
     started = time.monotonic()
     with ctx.locked("up"):
         ctx.require_docker()
+        other_network = clash(
+            ctx.settings.STACK_NET, used_subnets(ctx.runner), f"{ctx.settings.COMPOSE_PROJECT_NAME}_default"
+        )
+        if other_network:
+            raise UsageError(
+                f"the stack network {ctx.settings.STACK_NET}.0/24 overlaps Docker network {other_network!r}: set "
+                f"STACK_NET to a free one, e.g. STACK_NET={free_stack_net(used_subnets(ctx.runner))}"
+            )
         ctx.say("up: [1/5] building the shared images (mlflow, nginx, trainer; cached layers are reused)")
         ctx.compose().build(SHARED_SERVICES)
         active = ctx.active_file.ensure(ctx.settings.STACK_NET)

@@ -26,6 +26,10 @@ from benchmarks.serving import ROOT, BenchmarkError, log
 from benchmarks.serving.load import Rounds, Wrk
 from benchmarks.serving.report import Section, Target
 from benchmarks.serving.results import LoadResult, median_load
+from benchmarks.serving.servers import free_port
+from deploy.networks import free_stack_net, used_subnets
+from deploy.nginx_config import ActiveFile
+from deploy.settings import DeploySettings
 
 DIRECT = "direct to the backend"
 THROUGH_NGINX = "through nginx (container address)"
@@ -89,21 +93,14 @@ def _deploy_cli(env: dict[str, str], *args: str) -> None:
         raise BenchmarkError(f"`deploy.cli {' '.join(args)}` failed: {(done.stderr or done.stdout).strip()[-600:]}")
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @contextmanager
 def bench_stack(mode: str, bundle: Path) -> Iterator[tuple[str, dict[str, str], str]]:
     """(project, environment of the deploy CLI, active color) of the stack to measure."""
     if mode == "running":
         env = dict(os.environ)
         project = env.get("COMPOSE_PROJECT_NAME", "credit-risk")
-        state = ROOT / ".deploy" / project if "DEPLOY_STATE_DIR" not in env else Path(env["DEPLOY_STATE_DIR"])
-        active = "green" if (state / "nginx" / "green.live").exists() else "blue"
-        yield project, env, active
+        settings = DeploySettings.from_env(env)
+        yield project, env, ActiveFile(settings.nginx_dir).active()
         return
     work = Path(tempfile.mkdtemp(prefix="bench-stack-"))
     models = work / "models" / MODEL
@@ -121,6 +118,7 @@ def bench_stack(mode: str, bundle: Path) -> Iterator[tuple[str, dict[str, str], 
         "PUBLIC_PORT": str(free_port()),
         "PREVIEW_PORT": str(free_port()),
         "MLFLOW_PORT": str(free_port()),
+        "STACK_NET": free_stack_net(used_subnets()),
     }
     log(f"proxy: starting a throwaway stack ({project}) with bundle v{bundle.name}")
     try:

@@ -12,7 +12,7 @@ import requests
 
 from analyst_ui.applicant_form import label_of
 from analyst_ui.score_result import probability_text
-from frontend.tests.chromium import CHROMIUM, Chromium
+from tests.kit.chromium import CHROMIUM, Chromium
 from tests.kit.applicants import real_applicants, shifted_population
 from tests.kit.paths import ROOT, UI_SCRIPT
 from tests.kit.ports import free_port

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 import pytest
 
 from deploy.compose import Compose
+from deploy.networks import free_stack_net, used_subnets
 from deploy.settings import DeploySettings
 from tests.kit.ports import free_port
 from tests.e2e.stack import (
@@ -55,6 +56,7 @@ def stack(docker_engine: None, tmp_path_factory: pytest.TempPathFactory) -> Iter
         "MLFLOW_PORT": str(free_port()),
         "TRAINER_CONFIG": f"/bundles/{TRAINER_CONFIG}",
         "DEPLOY_READY_TIMEOUT": "60",
+        "STACK_NET": free_stack_net(used_subnets()),
     }
     settings = DeploySettings.from_env(env)
     test_stack = Stack(env, settings)

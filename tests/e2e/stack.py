@@ -11,6 +11,7 @@ from pathlib import Path
 import yaml
 
 from deploy.compose import Compose, stack_services
+from deploy.nginx_config import ActiveFile
 from deploy.settings import DeploySettings
 from deploy.state import DeployState, StateFile
 
@@ -68,7 +69,8 @@ class Stack:
         return Compose(self.settings, self.state().colors)
 
     def active_conf(self) -> str:
-        return (self.settings.nginx_dir / "active.conf").read_text()
+        """The active color, as nginx reads it."""
+        return ActiveFile(self.settings.nginx_dir).active()
 
     def history(self) -> list[dict]:
         return json.loads(self.settings.state_file.read_text())["history"]

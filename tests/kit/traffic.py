@@ -22,22 +22,25 @@ class Answer:
 
 @dataclass
 class Traffic:
-    """`clients` threads, each with its own requests.Session, POSTing `applicant` until stopped."""
+    """`clients` threads POSTing `applicant` until stopped: each on its own keep-alive connection (a
+    requests.Session), or, with `fresh_connections`, on a new connection per request (`Connection: close`)."""
 
     url: str
     applicant: dict[str, Any]
     clients: int = 8
+    fresh_connections: bool = False
     answers: list[Answer] = field(default_factory=list)
     _stop: threading.Event = field(default_factory=threading.Event)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _threads: list[threading.Thread] = field(default_factory=list)
 
     def _client(self) -> None:
+        headers = {"Connection": "close"} if self.fresh_connections else {}
         with requests.Session() as session:
             while not self._stop.is_set():
                 started = time.monotonic()
                 try:
-                    response = session.post(f"{self.url}/api/predict", json=self.applicant, timeout=15)
+                    response = session.post(f"{self.url}/api/predict", json=self.applicant, headers=headers, timeout=15)
                     answer = Answer(
                         started,
                         time.monotonic(),

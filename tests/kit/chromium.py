@@ -93,6 +93,14 @@ class Chromium:
             time.sleep(0.25)
         raise TimeoutError(f"{expression!r} still {value!r} after {seconds}s")
 
+    def type_into(self, element: str, text: str) -> None:
+        """Replace the value of the input the JavaScript expression `element` finds, as a user would: focus,
+        select, type, then Tab out (a Streamlit input takes its value when it loses the focus)."""
+        self.evaluate(f"(() => {{ const e = {element}; e.focus(); e.select(); }})()")
+        self.call("Input.insertText", text=text)
+        for kind in ("keyDown", "keyUp"):
+            self.call("Input.dispatchKeyEvent", type=kind, key="Tab", code="Tab", windowsVirtualKeyCode=9)
+
     def screenshot(self, path: Path, settle_seconds: float = 1.5) -> Path:
         """A PNG of the whole app: the viewport grows to the height of Streamlit's scrolling main area."""
         width, height = self.evaluate(

@@ -1,0 +1,98 @@
+"""The public path through nginx: an analyst's open page across a switch (real browser), and nginx's limits:
+oversized bodies refused before a backend sees them, slow clients cut off without touching other clients.
+Runs on the session's stack (conftest.py); each test first puts traffic on blue."""
+
+from __future__ import annotations
+
+import socket
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+
+from tests.e2e.stack import ROOT, Stack
+from tests.e2e.test_blue_green import deployed_green, example_applicant, on_blue, public_color
+from tests.kit.chromium import CHROMIUM, Chromium
+
+pytestmark = [pytest.mark.docker, pytest.mark.slow]
+ARTIFACTS = ROOT / "test-artifacts" / "ui"
+FIRST_NUMBER_INPUT = "document.querySelector('[data-testid=stNumberInput] input')"
+
+
+@pytest.fixture
+def browser() -> Iterator[Chromium]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: run `make system-deps`")
+    chromium = Chromium(width=1440, height=1000)
+    yield chromium
+    chromium.close()
+
+
+def main_text(browser: Chromium) -> str:
+    return browser.evaluate("document.querySelector('[data-testid=stMain]').innerText") or ""
+
+
+def test_an_analysts_open_page_keeps_its_inputs_across_a_switch_and_scores_with_the_new_color(
+    stack: Stack, browser: Chromium
+) -> None:
+    on_blue(stack)
+    deployed_green(stack)
+    green_version = stack.state().colors["green"].model_version
+    browser.open(stack.settings.public_url + "/")
+    browser.wait_for(f"{FIRST_NUMBER_INPUT} !== null")
+    typed = "13"
+    browser.type_into(FIRST_NUMBER_INPUT, typed)
+    browser.wait_for(f"{FIRST_NUMBER_INPUT}.value == '{typed}'")
+
+    started = time.monotonic()
+    assert stack.cli("switch", "green").returncode == 0
+    stack.record(browser_switch_seconds=round(time.monotonic() - started, 1))
+
+    browser.evaluate("document.querySelector('[data-testid=stBaseButton-primaryFormSubmit]').click()")
+    browser.wait_for(
+        "[...document.querySelectorAll('[data-testid=stCaption]')].some(e => /answered by/.test(e.innerText))"
+    )
+    answered = next(line for line in main_text(browser).splitlines() if "answered by" in line)
+    assert f"model v{green_version} on the green deployment" in answered, answered
+    assert browser.evaluate(f"{FIRST_NUMBER_INPUT}.value") == typed, "the analyst's input is still there"
+    page = browser.evaluate("document.body.innerText")
+    assert "Connection error" not in page and "Please wait" not in page
+    assert not browser.evaluate("document.querySelectorAll('[data-testid=stException]').length")
+    browser.screenshot(ARTIFACTS / "score-across-a-switch.png")
+    on_blue(stack)
+
+
+def test_a_body_over_the_limit_is_refused_by_nginx_before_any_backend(stack: Stack) -> None:
+    on_blue(stack)
+    response = requests.post(
+        f"{stack.settings.public_url}/api/predict",
+        data=b"x" * (17 * 1024 * 1024),
+        headers={"Content-Type": "application/json"},
+        timeout=30,
+    )
+    assert response.status_code == 413
+    assert "X-Deployment-Color" not in response.headers, "nginx answered: no backend saw the body"
+    ok = requests.post(f"{stack.settings.public_url}/api/predict", json=example_applicant(stack), timeout=10)
+    assert ok.status_code == 200
+
+
+def test_a_slow_client_is_cut_off_and_others_are_served_meanwhile(stack: Stack) -> None:
+    on_blue(stack)
+    host, port = "127.0.0.1", stack.settings.PUBLIC_PORT
+    slow = socket.create_connection((host, port), timeout=30)
+    slow.sendall(b"POST /api/predict HTTP/1.1\r\nHost: x\r\n")  # and then nothing
+    started = time.monotonic()
+    applicant = example_applicant(stack)
+    answered = 0
+    while time.monotonic() - started < 3:
+        answered += requests.post(f"{stack.settings.public_url}/api/predict", json=applicant, timeout=5).ok
+    assert answered > 10, "other clients are served while the slow one dawdles"
+    slow.settimeout(30)
+    data = slow.recv(4096)  # nginx closes it after client_header_timeout (a 408, or just the close)
+    waited = time.monotonic() - started
+    slow.close()
+    assert data == b"" or b" 408 " in data.split(b"\r\n")[0]
+    stack.record(slow_client_cut_after_seconds=round(waited, 1))
+    assert public_color(stack) == "blue"
