@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Sequence
 from typing import Any
@@ -30,8 +31,16 @@ def clear_inputs() -> None:
         del st.session_state[key]
 
 
+def schema_fingerprint(features: Sequence[dict[str, Any]]) -> str:
+    """What decides whether entered values still fit: each feature's name, type, categories and accepted bounds
+    (not its example or observed range, which change with every training). A switch to a model version with
+    the same schema keeps an analyst's inputs."""
+    kept = ("name", "type", "dtype", "categories", "lower_bound", "upper_bound", "nullable")
+    return json.dumps([{key: feature.get(key) for key in kept} for feature in features], sort_keys=True)
+
+
 def forget_inputs_of_other_schema(schema_id: str) -> None:
-    """Values entered for another model may not fit this one's categories and bounds: drop them."""
+    """Values entered for another schema may not fit its categories and bounds: drop them."""
     if st.session_state.get(SCHEMA_ID_KEY) != schema_id:
         clear_inputs()
         st.session_state[SCHEMA_ID_KEY] = schema_id

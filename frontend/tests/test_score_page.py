@@ -108,3 +108,29 @@ def test_sidebar_shows_health_color_and_version(backend, open_app) -> None:
     assert any("Ready" in text for text in sidebar)
     assert any("green deployment" in text for text in sidebar)
     assert [m.value for m in app.sidebar.metric] == [version]
+
+
+def test_inputs_survive_a_new_model_version_with_the_same_schema() -> None:
+    """Only what decides whether entered values fit counts: a new training changes examples and observed ranges."""
+    from analyst_ui.applicant_form import schema_fingerprint
+
+    features = [
+        {
+            "name": "age",
+            "type": "numeric",
+            "dtype": "integer",
+            "lower_bound": 0,
+            "upper_bound": 150,
+            "min": 19,
+            "max": 75,
+            "example": 33,
+            "nullable": False,
+        },
+        {"name": "housing", "type": "categorical", "categories": ["own", "rent"], "example": "own", "nullable": False},
+    ]
+    retrained = [{**features[0], "min": 20, "example": 35}, {**features[1], "example": "rent"}]
+    assert schema_fingerprint(retrained) == schema_fingerprint(features)
+    assert schema_fingerprint([features[0], {**features[1], "categories": ["own", "rent", "free"]}]) != (
+        schema_fingerprint(features)
+    )
+    assert schema_fingerprint([{**features[0], "upper_bound": 120}, features[1]]) != schema_fingerprint(features)

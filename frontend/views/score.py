@@ -6,7 +6,12 @@ from datetime import datetime, timezone
 
 import streamlit as st
 
-from analyst_ui.applicant_form import clear_inputs, forget_inputs_of_other_schema, render_applicant_form
+from analyst_ui.applicant_form import (
+    clear_inputs,
+    forget_inputs_of_other_schema,
+    render_applicant_form,
+    schema_fingerprint,
+)
 from analyst_ui.client import BackendError
 from analyst_ui.context import ready_backend, schema_and_card, show_backend_error
 from analyst_ui.score_result import render_score
@@ -18,7 +23,7 @@ st.title("Score an applicant")
 client, status = ready_backend()
 schema, card = schema_and_card(client, status)
 
-forget_inputs_of_other_schema(f"{status.url} v{status.model_version}")
+forget_inputs_of_other_schema(schema_fingerprint(schema["features"]))
 form_column, result_column = st.columns([3, 2], gap="medium")
 with form_column:
     st.caption("Every field starts with a real applicant from the training data; change what differs.")
