@@ -1,7 +1,7 @@
 """Behavioral tests of a fitted model (Made-With-ML's model tests), declared in the config.
 
-- directional: raising a feature (others fixed) must not lower (or raise) P(default) for a share of applicants;
-- invariance: setting a protected attribute to other values moves P(default) by at most a stated amount;
+- directional: raising a feature (others fixed) must not lower (or raise) P(outcome) for a share of applicants;
+- invariance: setting a protected attribute to other values moves P(outcome) by at most a stated amount;
 - minimum functionality: textbook applicants get the expected decision.
 """
 
@@ -89,13 +89,15 @@ def run_tests(
     typical: pd.Series,
     threshold: float,
     dropped: list[str],
+    outcome: str = "default",
 ) -> list[BehavioralResult]:
-    """Run every test against the model on the given applicants (the hold-out set)."""
+    """Run every test against the model on the given applicants (the hold-out set); `outcome` names what the
+    model predicts in the summaries (P(default))."""
     base = predict_positive(model, applicants)
     results = []
     for test in tests:
         if isinstance(test, MinimumFunctionalityTest):
-            results.append(_minimum_functionality(test, model, typical, threshold, dropped))
+            results.append(_minimum_functionality(test, model, typical, threshold, dropped, outcome))
         elif test.feature in dropped:
             results.append(
                 BehavioralResult(
@@ -107,14 +109,14 @@ def run_tests(
                 )
             )
         elif isinstance(test, DirectionalTest):
-            results.append(_directional(test, model, applicants, base))
+            results.append(_directional(test, model, applicants, base, outcome))
         else:
-            results.append(_invariance(test, model, applicants, base, threshold))
+            results.append(_invariance(test, model, applicants, base, threshold, outcome))
     return results
 
 
 def _directional(
-    test: DirectionalTest, model: BaseEstimator, applicants: pd.DataFrame, base: np.ndarray
+    test: DirectionalTest, model: BaseEstimator, applicants: pd.DataFrame, base: np.ndarray, outcome: str
 ) -> BehavioralResult:
     changed = applicants.copy()
     column = changed[test.feature].astype(float)
@@ -125,7 +127,7 @@ def _directional(
     change = f"+{test.add:g}" if test.add is not None else f"x{test.multiply:g}"
     verb = "drop" if test.direction == "not_lower" else "rise"
     summary = (
-        f"{test.feature} {change}: P(default) did not {verb} by more than {test.tolerance:g} for "
+        f"{test.feature} {change}: P({outcome}) did not {verb} by more than {test.tolerance:g} for "
         f"{share:.1%} of {len(ok)} applicants (required {test.min_share:.0%})"
     )
     figures = {
@@ -142,7 +144,12 @@ def _directional(
 
 
 def _invariance(
-    test: InvarianceTest, model: BaseEstimator, applicants: pd.DataFrame, base: np.ndarray, threshold: float
+    test: InvarianceTest,
+    model: BaseEstimator,
+    applicants: pd.DataFrame,
+    base: np.ndarray,
+    threshold: float,
+    outcome: str,
 ) -> BehavioralResult:
     values = test.values if test.values is not None else sorted(applicants[test.feature].unique())
     largest = np.zeros(len(applicants))
@@ -155,7 +162,7 @@ def _invariance(
         flipped |= (proba >= threshold) != (base >= threshold)
     within = float(np.mean(largest <= test.max_delta))
     summary = (
-        f"setting {test.feature} to {len(values)} values moves P(default) by up to {largest.max():.3f} "
+        f"setting {test.feature} to {len(values)} values moves P({outcome}) by up to {largest.max():.3f} "
         f"(more than {test.max_delta:g} for {1 - within:.1%} of {len(largest)} applicants) and changes "
         f"{int(flipped.sum())} decisions"
     )
@@ -174,7 +181,12 @@ def _invariance(
 
 
 def _minimum_functionality(
-    test: MinimumFunctionalityTest, model: BaseEstimator, typical: pd.Series, threshold: float, dropped: list[str]
+    test: MinimumFunctionalityTest,
+    model: BaseEstimator,
+    typical: pd.Series,
+    threshold: float,
+    dropped: list[str],
+    outcome: str,
 ) -> BehavioralResult:
     applicant = typical.copy()
     for feature, value in test.applicant.items():
@@ -186,7 +198,7 @@ def _minimum_functionality(
     probability = float(predict_positive(model, frame)[0])
     decision = "flagged" if probability >= threshold else "approved"
     summary = (
-        f"P(default) {probability:.3f} {'>=' if decision == 'flagged' else '<'} threshold {threshold:.3f}: "
+        f"P({outcome}) {probability:.3f} {'>=' if decision == 'flagged' else '<'} threshold {threshold:.3f}: "
         f"{decision} (expected {test.expect})"
     )
     figures = {"probability": probability, "threshold": threshold, "decision": decision, "expected": test.expect}

@@ -64,7 +64,7 @@ METRICS = {
 
 @dataclass(frozen=True)
 class Predictions:
-    """One set of predictions: the truth, P(default) and the decision threshold."""
+    """One set of predictions: the truth, the probability of the positive class and the decision threshold."""
 
     y_true: np.ndarray
     proba: np.ndarray
@@ -99,7 +99,7 @@ def measurable_groups(y_true: np.ndarray, groups: pd.Series, min_size: int) -> d
         if len(rows) < min_size:
             reasons[str(label)] = f"too small to measure ({len(rows)} rows < {min_size})"
         elif rows.nunique() < 2:
-            reasons[str(label)] = f"too small to measure (no {'defaults' if rows.iloc[0] == 0 else 'repayments'})"
+            reasons[str(label)] = f"too small to measure (no {'positives' if rows.iloc[0] == 0 else 'negatives'})"
         else:
             reasons[str(label)] = None
     return reasons

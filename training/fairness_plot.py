@@ -11,7 +11,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-PLOTTED = (("flagged_rate", "flagged rate"), ("tpr", "TPR (defaults flagged)"), ("fpr", "FPR (repayers flagged)"))
+PLOTTED = (("flagged_rate", "flagged rate"), ("tpr", "TPR (positives flagged)"), ("fpr", "FPR (negatives flagged)"))
 COLORS = ("#4c72b0", "#dd8452", "#55a868")
 
 

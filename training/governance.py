@@ -78,7 +78,8 @@ def assess_candidate(
     """Fairness point figures on both prediction sets and the behavioral tests on the hold-out applicants."""
     threshold = sets["holdout"][0].threshold
     fairness = measure(sets, inputs.groups, cfg.fairness, bootstrap=False, seed=cfg.split.seed)
-    behavior = run_tests(inputs.tests, model, x_test, inputs.typical, threshold, cfg.data.drop_features)
+    outcome = cfg.model_card.data.outcome
+    behavior = run_tests(inputs.tests, model, x_test, inputs.typical, threshold, cfg.data.drop_features, outcome)
     return Assessment(fairness, behavior)
 
 

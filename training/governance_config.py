@@ -127,6 +127,7 @@ class DataCardConfig(_Strict):
     period: str = "not stated"
     currency: str | None = None
     label_definition: str = "not stated"
+    outcome: str = Field("positive class", description="what the model predicts, in a word (e.g. default)")
 
 
 class ModelCardConfig(_Strict):

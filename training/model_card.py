@@ -27,11 +27,11 @@ DISPARITY_TITLES = {
 }
 OVERALL_TITLES = {
     "roc_auc": "ROC AUC",
-    "precision": "precision (flagged who default)",
-    "tpr": "recall / TPR (defaults flagged)",
-    "fpr": "FPR (repayers flagged)",
+    "precision": "precision (share of the flagged who are {outcome})",
+    "tpr": "recall / TPR (share of {outcome} cases flagged)",
+    "fpr": "FPR (share of the other cases flagged)",
     "flagged_rate": "flagged rate",
-    "base_rate": "default rate",
+    "base_rate": "{outcome} rate",
 }
 STYLE = (
     "body{font-family:system-ui,sans-serif;max-width:70rem;margin:2rem auto;padding:0 1rem;line-height:1.45}"
@@ -104,6 +104,11 @@ def table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
 
 def _card(metadata: Mapping[str, Any]) -> Mapping[str, Any]:
     return metadata.get("model_card") or {}
+
+
+def _outcome(metadata: Mapping[str, Any]) -> str:
+    """What the model predicts, in a word (the config's model_card.data.outcome, e.g. default)."""
+    return text((_card(metadata).get("data") or {}).get("outcome") or "positive class")
 
 
 def _lineage_of(metadata: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -214,34 +219,37 @@ def _performance(metadata: Mapping[str, Any]) -> list[str]:
 
 def _threshold(metadata: Mapping[str, Any]) -> list[str]:
     threshold = metadata.get("threshold")
+    outcome = _outcome(metadata)
     basis = metadata.get("threshold_basis") or {}
     strategy = metadata.get("threshold_strategy") or basis.get("strategy")
     rows = basis.get("rows", "the training")
     if strategy == "cost":
         why = (
             f"It minimises the expected cost on the out-of-fold predictions of the {rows} training applicants, "
-            f"a missed default costing {basis.get('cost_false_negative', '?')} and a wrongly flagged repayer "
+            f"a missed {outcome} costing {basis.get('cost_false_negative', '?')} and a wrongly flagged other case "
             f"{basis.get('cost_false_positive', '?')}."
         )
     elif strategy == "f1":
         why = (
-            f"It maximises F1 (the balance between catching defaults and not flagging repayers) on the out-of-fold "
-            f"predictions of the {rows} training applicants; the hold-out set played no part in choosing it."
+            f"It maximises F1 (the balance between catching the {outcome} cases and not flagging the others) on "
+            f"the out-of-fold predictions of the {rows} training applicants; the hold-out set played no part in "
+            "choosing it."
         )
     else:
         why = "How it was chosen is not recorded."
     lines = [
         "## Decision threshold",
         "",
-        f"An applicant is **flagged** (predicted to default) when P(default) is {number(threshold)} or more. {why}",
+        f"An applicant is **flagged** (predicted {outcome}) when P({outcome}) is {number(threshold)} or more. {why}",
     ]
     overall = ((metadata.get("fairness") or {}).get("overall") or {}).get("holdout") or {}
     if overall:
         lines += [
             "",
             f"On the hold-out applicants it flags {percent(overall['flagged_rate']['value'])} of them, catches "
-            f"{percent(overall['tpr']['value'])} of those who defaulted, and {percent(overall['precision']['value'])} "
-            f"of the flagged applicants did default (default rate {percent(overall['base_rate']['value'])}).",
+            f"{percent(overall['tpr']['value'])} of the {outcome} cases, and {percent(overall['precision']['value'])} "
+            f"of the flagged applicants were {outcome} cases "
+            f"({outcome} rate {percent(overall['base_rate']['value'])}).",
         ]
     bands = metadata.get("risk_bands") or {}
     if bands:
@@ -262,8 +270,7 @@ def _fairness(metadata: Mapping[str, Any]) -> list[str]:
     lines += ["Groups (read from the data, whether or not the column is a model input):", ""]
     for name, definition in attributes.items():
         groups = "; ".join(
-            f"{text(label)} = {', '.join(map(text, members)) if definition['kind'] == 'map' else _interval(members)}"
-            for label, members in definition["definition"].items()
+            _group_definition(label, members, definition["kind"]) for label, members in definition["definition"].items()
         )
         lines.append(f"- {code(name)} from column {code(definition['column'])}: {groups}")
     boot = fairness.get("bootstrap") or {}
@@ -278,7 +285,7 @@ def _fairness(metadata: Mapping[str, Any]) -> list[str]:
     for set_name in sorted(sets, key=lambda s: s != gate.get("predictions")):
         lines += ["", f"### On the {SET_TITLES.get(set_name, set_name)}", ""]
         for attribute, report in sets[set_name].items():
-            lines += _group_table(attribute, report) + [""]
+            lines += _group_table(attribute, report, _outcome(metadata)) + [""]
         lines += _disparity_table(sets[set_name], gate if set_name == gate.get("predictions") else {})
     if "fairness" in (metadata.get("plots") or {}):
         lines += ["", f"![Fairness by group]({metadata['plots']['fairness']})"]
@@ -287,11 +294,15 @@ def _fairness(metadata: Mapping[str, Any]) -> list[str]:
     return lines
 
 
-def _interval(bounds: Sequence[Any]) -> str:
-    return f"[{bounds[0]:g}, {bounds[1]:g})"
+def _group_definition(label: str, members: Sequence[Any], kind: str) -> str:
+    """`female = a, b` for mapped categories; `18-24 = [18, 25)` for bins (the interval alone when it is the label)."""
+    if kind == "map":
+        return f"{text(label)} = {', '.join(map(text, members))}"
+    interval = f"[{members[0]:g}, {members[1]:g})"
+    return interval if label == interval else f"{text(label)} = {interval}"
 
 
-def _group_table(attribute: str, report: Mapping[str, Any]) -> list[str]:
+def _group_table(attribute: str, report: Mapping[str, Any], outcome: str) -> list[str]:
     rows = []
     for group in report.get("groups", []):
         if group.get("measured"):
@@ -300,7 +311,7 @@ def _group_table(attribute: str, report: Mapping[str, Any]) -> list[str]:
         else:
             cells = [text(group.get("note", "too small to measure"))] + ["–"] * len(GROUP_COLUMNS)
         rows.append([text(group["group"]), str(group["count"]), number(group.get("base_rate")), *cells])
-    header = [code(attribute), "n", "default rate", *(title for _, title in GROUP_COLUMNS), "ROC AUC"]
+    header = [code(attribute), "n", f"{outcome} rate", *(title for _, title in GROUP_COLUMNS), "ROC AUC"]
     return table(header, rows)
 
 

@@ -44,8 +44,12 @@ def test_another_binary_csv_trains_with_a_config_change_only(store: Path) -> Non
     cfg["registered_model_name"] = "churn"
     cfg["experiment_name"] = "churn"
     cfg["quality_gate"]["min_test_roc_auc"] = 0.5
+    # The governance sections describe German credit's columns: another dataset declares its own (none here).
+    cfg.update(fairness={"groups": {}}, behavioral_tests=[], model_card={})
     assert train(store, cfg) == 0
     meta = json.loads((store / "models" / "churn" / "latest" / "metadata.json").read_text())
+    card = (store / "models" / "churn" / "latest" / "model_card.md").read_text()
+    assert "Not measured: no groups are configured" in card and "German" not in card
     schema = {f["name"]: f for f in meta["features"]}
     assert schema["region"]["categories"] == ["east", "north", "south"]
     assert schema["income"]["dtype"] == "float" and schema["tenure"]["dtype"] == "integer"

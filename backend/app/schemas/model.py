@@ -27,6 +27,18 @@ class ModelInfo(BaseModel):
         "or the change in probability when the feature is set to its typical value"
     )
     color: str
+    model_card: dict[str, Any] | None = Field(
+        None, description="the card's statements: owner, intended and out-of-scope uses, limitations, data provenance"
+    )
+    threshold_basis: dict[str, Any] | None = Field(None, description="how the threshold was chosen (strategy, costs)")
+    fairness: dict[str, Any] | None = Field(
+        None, description="fairness by group (fairlearn): groups, per-group figures with intervals, disparities, gate"
+    )
+    behavioral_tests: list[dict[str, Any]] | None = Field(None, description="the behavioral tests' results")
+    gate: dict[str, Any] | None = Field(None, description="the quality gate's decision, reasons and warnings")
+    lineage: dict[str, Any] | None = Field(
+        None, description="who trained it, git commit, data hashes, DVC stages, MLflow runs"
+    )
 
 
 class FeatureSchema(BaseModel):
