@@ -14,7 +14,8 @@ CODE_DIRS := training backend/app frontend deploy benchmarks scripts
 AUDITED_REQUIREMENTS := $(sort $(wildcard */requirements.txt) requirements-dev.txt)
 
 .PHONY: help install system-deps train repro lint fmt test test-fast serve ui bench \
-        up down deploy-green switch-green switch-blue status logs simulate-traffic coverage security clean
+        up down deploy switch-green switch-blue rollback release prune-images status logs simulate-traffic \
+        coverage security clean
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -79,22 +80,38 @@ ui: install ## run the Streamlit app on :8501 against BACKEND_URL (default http:
 bench: install system-deps ## benchmark the backend against `mlflow models serve` (results in docs/benchmarks.md)
 	$(PY) -m benchmarks.serving
 
-up: install ## build images, train if no model exists, start mlflow + blue + nginx, wait until healthy
+# Releases (docs/deployment.md): TAG = an image tag (default: this checkout's revision), MODEL = a model
+# version, a registry alias or `latest` (default), REGISTRY = pull released images instead of building.
+TAG ?=
+MODEL ?=
+KEEP ?=
+RELEASE_ARGS = $(if $(TAG),--tag $(TAG)) $(if $(MODEL),--model $(MODEL))
+
+up: install ## build the shared images, train if no model exists, start every pinned color + nginx, wait until healthy
 	$(PY) -m deploy.cli up
 
-down: install ## stop every stack (volumes, runs and models are kept)
+down: install ## stop every stack (volumes, runs, models, pinned releases and history are kept)
 	$(PY) -m deploy.cli down
 
-deploy-green: install ## start or refresh green with the newest model (no traffic change)
-	$(PY) -m deploy.cli deploy green
+deploy: install ## build (or pull) a release [TAG=] [MODEL=] and start it on the idle color, gated; no traffic change
+	$(PY) -m deploy.cli deploy $(RELEASE_ARGS)
 
-switch-green: install ## deploy green if needed, gate it, and switch traffic to it (auto-rollback)
+switch-green: install ## gate green and switch the public traffic to it (automatic rollback on failure)
 	$(PY) -m deploy.cli switch green
 
-switch-blue: install ## the same gates, back to blue
+switch-blue: install ## the same gates, to blue
 	$(PY) -m deploy.cli switch blue
 
-status: install ## active color, each stack's health and model version, the last switches
+rollback: install ## switch back to the other color, which still holds the previous release
+	$(PY) -m deploy.cli rollback
+
+release: install ## deploy a release [TAG=] [MODEL=] to the idle color, then switch to it (the release workflow's deploy)
+	$(PY) -m deploy.cli release $(RELEASE_ARGS)
+
+prune-images: install ## remove the images of releases older than the last KEEP (default DEPLOY_KEEP_RELEASES=3)
+	$(PY) -m deploy.cli prune $(if $(KEEP),--keep $(KEEP))
+
+status: install ## each color's release (code revision, model version), health and role; the last operations
 	$(PY) -m deploy.cli status
 
 logs: install ## follow the logs of every running service

@@ -1,11 +1,14 @@
-"""Model bundles on the host (models/<name>/<version>/metadata.json): which exist, which is newest."""
+"""Model bundles on the host (models/<name>/<version>/): which exist, which is newest, whether one is what training
+exported (version and content digest)."""
 
 from __future__ import annotations
 
+import json
 import stat
 from pathlib import Path
 
 from deploy.errors import UsageError
+from training.bundle_digest import DIGEST_FILE, compute_digest, recorded_digest
 
 METADATA_FILE = "metadata.json"
 LATEST_LINK = "latest"
@@ -63,3 +66,32 @@ def unreadable_by_others(bundle: Path) -> Path | None:
         if mode & needed != needed:
             return path
     return None
+
+
+def verify(bundle: Path, version: str, registered_digest: str | None) -> str:
+    """The bundle's digest, once it is shown to be what training exported as `version`: its metadata names that
+    version, its content matches the digest written at export, and that digest is the one the registry
+    recorded. Anything else is a UsageError (exit 2) saying what does not match."""
+    try:
+        named = json.loads((bundle / METADATA_FILE).read_text(encoding="utf-8")).get("version")
+    except (OSError, ValueError, AttributeError) as exc:
+        raise UsageError(f"{bundle / METADATA_FILE} is unreadable: {exc}") from None
+    if str(named) != version:
+        raise UsageError(f"{bundle} claims to be model version {named!r}, not {version}: refused")
+    written = recorded_digest(bundle)
+    if written is None:
+        raise UsageError(f"{bundle} has no {DIGEST_FILE}: it was not exported by training; refused")
+    actual = compute_digest(bundle)
+    if actual != written:
+        raise UsageError(
+            f"{bundle} was changed after training exported it (content digest {actual[:12]}, "
+            f"exported {written[:12]}): refused"
+        )
+    if registered_digest is None:
+        raise UsageError(f"the registry recorded no bundle digest for v{version}: it cannot vouch for {bundle}")
+    if registered_digest != actual:
+        raise UsageError(
+            f"{bundle} is not the bundle the registry recorded for v{version} "
+            f"(digest {actual[:12]}, registry {registered_digest[:12]}): refused"
+        )
+    return actual

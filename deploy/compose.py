@@ -1,4 +1,4 @@
-"""`docker compose` for one project: both compose files, the settings' ports and paths, pinned versions."""
+"""`docker compose` for one project: both compose files, the settings' ports and paths, each color's pinned release."""
 
 from __future__ import annotations
 
@@ -7,9 +7,13 @@ import os
 import subprocess
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
+
+from datetime import datetime, timezone
 
 from deploy.errors import DeployError
-from deploy.settings import COLORS, DeploySettings
+from deploy.release import Release
+from deploy.settings import DeploySettings
 
 COMPOSE_FILES = ("docker-compose.yml", "docker-compose.green.yml")
 Runner = Callable[..., subprocess.CompletedProcess]
@@ -29,9 +33,11 @@ class ServiceStatus:
 class Compose:
     """Runs docker compose; `runner` is subprocess.run (injectable for tests)."""
 
-    def __init__(self, settings: DeploySettings, versions: Mapping[str, str], runner: Runner = subprocess.run) -> None:
+    def __init__(
+        self, settings: DeploySettings, releases: Mapping[str, Release], runner: Runner = subprocess.run
+    ) -> None:
         self.settings = settings
-        self.versions = dict(versions)
+        self.releases = dict(releases)
         self.runner = runner
 
     def command(self, *args: str) -> list[str]:
@@ -39,20 +45,21 @@ class Compose:
         return ["docker", "compose", "-p", self.settings.COMPOSE_PROJECT_NAME, *files, *args]
 
     def env(self) -> dict[str, str]:
-        """os.environ plus the settings, plus each stack's pinned version (so no command re-creates
-        a stack with another model by accident)."""
+        """os.environ plus the settings, plus each color's pinned release (images and model version), so that no
+        command re-creates a stack with other code or another model by accident."""
         env = {**os.environ, **self.settings.compose_env()}
-        for color in COLORS:
-            if color in self.versions:
-                env[f"{color.upper()}_MODEL_VERSION"] = self.versions[color]
+        for color, release in self.releases.items():
+            env.update(release_env(color, release))
         return env
 
-    def run(self, *args: str, capture: bool = False, check: bool = True) -> subprocess.CompletedProcess:
+    def run(
+        self, *args: str, capture: bool = False, check: bool = True, extra_env: Mapping[str, str] | None = None
+    ) -> subprocess.CompletedProcess:
         try:
             done = self.runner(
                 self.command(*args),
                 cwd=self.settings.root,
-                env=self.env(),
+                env={**self.env(), **(extra_env or {})},
                 text=True,
                 capture_output=capture,
             )
@@ -66,10 +73,31 @@ class Compose:
             )
         return done
 
-    def build(self) -> None:
-        self.run("--profile", "train", "build")
+    def build(self, services: Sequence[str]) -> None:
+        """Build shared services' images (mlflow, nginx, trainer: not part of a release)."""
+        self.run("--profile", "train", "build", *services)
 
-    def up(self, services: Sequence[str], wait: bool = True, no_deps: bool = False, recreate: bool = False) -> None:
+    def build_release(self, refs: Mapping[str, str], tag: str) -> None:
+        """Build a release's images from this checkout, tagged `refs` (through blue's service definitions: both
+        colors build from the same contexts), with the revision as build argument and OCI labels."""
+        env = release_env("blue", Release(tag, dict(refs), "unused"))
+        env.update(
+            RELEASE_TAG=tag,
+            RELEASE_CREATED=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            RELEASE_SOURCE=source_url(self.settings.root),
+        )
+        self.run("build", *(f"{service}-blue" for service in refs), extra_env=env)
+
+    def up(
+        self,
+        services: Sequence[str],
+        wait: bool = True,
+        no_deps: bool = False,
+        recreate: bool = False,
+        keep_existing: bool = False,
+    ) -> None:
+        """Start services; `keep_existing`: containers that exist are left as they are (never re-created, even
+        when their configuration changed: the active color keeps serving)."""
         args = ["up", "--detach"]
         if wait:
             args += ["--wait", "--wait-timeout", str(int(self.settings.DEPLOY_UP_TIMEOUT))]
@@ -77,6 +105,8 @@ class Compose:
             args.append("--no-deps")
         if recreate:
             args.append("--force-recreate")
+        if keep_existing:
+            args.append("--no-recreate")
         self.run(*args, *services)
 
     def train(self, git_commit: str) -> None:
@@ -113,6 +143,23 @@ class Compose:
     def running(self, services: Sequence[str]) -> bool:
         statuses = self.ps()
         return all(s in statuses and statuses[s].state == "running" for s in services)
+
+
+def source_url(root: Path) -> str:
+    """Where the code comes from (the `origin` remote), for the images' source label; empty if unknown."""
+    try:
+        done = subprocess.run(["git", "remote", "get-url", "origin"], cwd=root, capture_output=True, text=True)
+    except OSError:
+        return ""
+    return done.stdout.strip() if done.returncode == 0 else ""
+
+
+def release_env(color: str, release: Release) -> dict[str, str]:
+    """The variables the compose files read for one color: its images and its model version."""
+    prefix = color.upper()
+    env = {f"{prefix}_{service.upper()}_IMAGE": ref for service, ref in release.images.items()}
+    env[f"{prefix}_MODEL_VERSION"] = release.model_version
+    return env
 
 
 def docker_available(runner: Runner = subprocess.run) -> bool:

@@ -15,6 +15,7 @@ from deploy.errors import DeployError
 
 COLOR_HEADER = "X-Deployment-Color"
 VERSION_HEADER = "X-Model-Version"
+REVISION_HEADER = "X-App-Revision"
 REQUEST_TIMEOUT = 5.0
 POLL_INTERVAL = 1.0
 VERIFY_STREAK = 3  # consecutive good answers the public port must give
@@ -27,12 +28,30 @@ class GateError(DeployError):
 
 @dataclass(frozen=True)
 class Serving:
-    """What answers behind a port: its color, model version and readiness (None: nothing answers)."""
+    """What answers behind a port: its color, model version, code revision and readiness (None: nothing
+    answers); `failed`: the backend says waiting will not help (its bundle cannot be served)."""
 
     color: str | None
     version: str | None
     ready: bool
     detail: str
+    revision: str | None = None
+    failed: bool = False
+
+
+@dataclass(frozen=True)
+class Expected:
+    """What a gate expects behind a port besides the color: the pinned model version and code revision."""
+
+    version: str | None = None
+    revision: str | None = None
+
+    def mismatch(self, version: str | None, revision: str | None) -> str | None:
+        if self.version is not None and version != self.version:
+            return f"it serves model v{version}, not its pinned v{self.version}"
+        if self.revision is not None and revision != self.revision:
+            return f"it runs revision {revision}, not its pinned {self.revision}"
+        return None
 
 
 def _get(url: str) -> requests.Response:
@@ -63,7 +82,14 @@ def serving(base_url: str) -> Serving:
     color = response.headers.get(COLOR_HEADER) or body.get("color")
     version = response.headers.get(VERSION_HEADER) or body.get("model_version")
     detail = body.get("reason") or body.get("detail") or f"HTTP {response.status_code}"
-    return Serving(color, None if version == "none" else version, response.status_code == 200, str(detail))
+    return Serving(
+        color,
+        None if version == "none" else version,
+        response.status_code == 200,
+        str(detail),
+        response.headers.get(REVISION_HEADER),
+        body.get("phase") == "failed",
+    )
 
 
 def reference_applicants(schema: dict[str, Any]) -> list[dict[str, Any]]:
@@ -83,13 +109,16 @@ def reference_applicants(schema: dict[str, Any]) -> list[dict[str, Any]]:
     return [dict(schema["example"]), low, high]
 
 
-def prediction_problem(response: requests.Response, color: str) -> str | None:
+def prediction_problem(response: requests.Response, color: str, expected: Expected = Expected()) -> str | None:
     """Why a /predict answer is not a valid prediction by `color` (None when it is)."""
     if response.status_code != 200:
         return f"HTTP {response.status_code}: {response.text[:200]}"
     answered = response.headers.get(COLOR_HEADER)
     if answered != color:
         return f"{COLOR_HEADER} is {answered!r}, expected {color!r}"
+    mismatch = expected.mismatch(response.headers.get(VERSION_HEADER), response.headers.get(REVISION_HEADER))
+    if mismatch:
+        return mismatch
     body = _json(response)
     probability = body.get("probability_default")
     if not isinstance(probability, (int, float)) or not math.isfinite(probability) or not 0 <= probability <= 1:
@@ -115,20 +144,26 @@ class HttpChecks:
         self.sleep = sleep
         self.example: dict[str, Any] | None = None
 
-    def wait_ready(self, color: str, timeout: float) -> str:
-        """Poll the preview port until `color` answers /ready with 200; its model version."""
-        return self._wait(self.preview_url, "the preview port", color, timeout)
+    def wait_ready(self, color: str, timeout: float, expected: Expected = Expected()) -> str:
+        """Poll the preview port until `color` answers /ready with 200 (with the expected model version and
+        revision); its model version. A backend that says its bundle cannot be served fails at once."""
+        return self._wait(self.preview_url, "the preview port", color, timeout, expected)
 
-    def wait_public(self, color: str, timeout: float) -> str:
+    def wait_public(self, color: str, timeout: float, expected: Expected = Expected()) -> str:
         """Poll the public port until `color` answers /ready with 200; its model version."""
-        return self._wait(self.public_url, "the public port", color, timeout)
+        return self._wait(self.public_url, "the public port", color, timeout, expected)
 
-    def _wait(self, base_url: str, port_name: str, color: str, timeout: float) -> str:
+    def _wait(self, base_url: str, port_name: str, color: str, timeout: float, expected: Expected) -> str:
         deadline = self.clock() + timeout
         while True:
             answer = serving(base_url)
             if answer.color == color and answer.ready:
+                mismatch = expected.mismatch(answer.version, answer.revision)
+                if mismatch:
+                    raise GateError(f"{color} is ready, but {mismatch}")
                 return answer.version or "unknown"
+            if answer.color == color and answer.failed:
+                raise GateError(f"{color} cannot serve its model (it says so, waiting will not help): {answer.detail}")
             if answer.color not in (None, color):
                 last = f"{port_name} answers as {answer.color}, not {color}"
             else:
@@ -137,7 +172,7 @@ class HttpChecks:
                 raise GateError(f"{color} not ready within {timeout:.0f}s: {last}")
             self.sleep(POLL_INTERVAL)
 
-    def smoke(self, color: str) -> int:
+    def smoke(self, color: str, expected: Expected = Expected()) -> int:
         """Score the reference applicants through the preview port; how many were scored."""
         try:
             response = _get(f"{self.preview_url}/api/schema")
@@ -148,7 +183,7 @@ class HttpChecks:
                 )
             applicants = reference_applicants(response.json())
             for index, applicant in enumerate(applicants):
-                problem = prediction_problem(_post(f"{self.preview_url}/api/predict", applicant), color)
+                problem = prediction_problem(_post(f"{self.preview_url}/api/predict", applicant), color, expected)
                 if problem:
                     raise GateError(f"smoke test: reference applicant {index}: {problem}")
         except (requests.RequestException, ValueError, KeyError, TypeError) as exc:

@@ -20,6 +20,15 @@ MODEL_NAME = "credit-default"
 Port = Annotated[int, Field(ge=1, le=65535, description="a TCP port (1-65535)")]
 Seconds = Annotated[float, Field(gt=0, allow_inf_nan=False, description="a number of seconds greater than 0")]
 Directory = Annotated[Path, Field(description="a directory path")]
+WaitSeconds = Annotated[float, Field(ge=0, allow_inf_nan=False, description="a number of seconds (0 or more)")]
+Count = Annotated[int, Field(ge=1, le=1000, description="a whole number from 1 to 1000")]
+RegistryPath = Annotated[
+    str,
+    Field(
+        pattern=r"^[a-z0-9][a-z0-9.-]*(:[0-9]+)?(/[a-z0-9][a-z0-9._-]*)*$",
+        description="an image registry path without scheme, lowercase (e.g. ghcr.io/owner/repo)",
+    ),
+]
 
 
 def other(color: str) -> str:
@@ -47,6 +56,9 @@ class DeploySettings(BaseSettings):
     DEPLOY_READY_TIMEOUT: Seconds = 120.0
     DEPLOY_VERIFY_TIMEOUT: Seconds = 20.0
     DEPLOY_UP_TIMEOUT: Seconds = 300.0
+    DEPLOY_LOCK_WAIT: WaitSeconds = 0.0
+    DEPLOY_KEEP_RELEASES: Count = 3
+    REGISTRY: RegistryPath | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> DeploySettings:

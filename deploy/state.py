@@ -1,8 +1,14 @@
-"""The deployment state file: each stack's pinned model version and the history of switch attempts."""
+"""The deployment state file: each color's pinned release and the history of operations (who, what, outcome).
+
+Changed only under the operation lock (deploy/lock.py) and always replaced atomically.
+"""
 
 from __future__ import annotations
 
+import getpass
 import json
+import os
+import socket
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -10,32 +16,75 @@ from typing import Any
 
 from deploy.errors import DeployError
 from deploy.files import write_atomic
+from deploy.release import LOCAL_PREFIX, STACK_SERVICES, Release
 
-HISTORY_LIMIT = 200
+HISTORY_LIMIT = 500
+STATE_VERSION = 2
+
+
+def operator() -> str:
+    """Who runs this operation: user@host (CI and the controller set DEPLOY_OPERATOR instead)."""
+    given = os.environ.get("DEPLOY_OPERATOR", "").strip()
+    if given:
+        return given
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):
+        user = "unknown"
+    return f"{user}@{socket.gethostname()}"
+
+
+def now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
 @dataclass(frozen=True)
-class Attempt:
-    """One switch attempt. result: switched | refused | rolled back | already active | failed."""
+class Event:
+    """One operation: deploy | switch | rollback | release | up, its outcome, and the releases on both sides.
+
+    result: deployed | switched | rolled back | restored | refused | already active | failed | started."""
 
     time: str
-    source: str
+    operation: str
+    operator: str
     target: str
-    source_version: str | None
-    target_version: str | None
+    source: str | None
     result: str
     reason: str
     seconds: float
+    target_release: dict[str, Any] | None = None
+    source_release: dict[str, Any] | None = None
+    figures: dict[str, Any] = field(default_factory=dict)  # what decided (gates, analysis), when any
 
-    @staticmethod
-    def now() -> str:
-        return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    def release(self, side: str) -> Release | None:
+        raw = self.target_release if side == "target" else self.source_release
+        return Release.from_json(raw) if raw else None
 
 
 @dataclass
 class DeployState:
-    versions: dict[str, str] = field(default_factory=dict)  # color -> model version it is pinned to
-    history: list[Attempt] = field(default_factory=list)
+    colors: dict[str, Release] = field(default_factory=dict)  # color -> the release it is pinned to
+    history: list[Event] = field(default_factory=list)
+
+
+def _legacy_release(version: str) -> Release:
+    """A color pinned by the first state format (a model version, images `:local`)."""
+    return Release("local", {s: f"{LOCAL_PREFIX}/{s}:local" for s in STACK_SERVICES}, str(version))
+
+
+def _legacy_event(raw: dict[str, Any]) -> Event:
+    return Event(
+        raw["time"],
+        "switch",
+        "unknown",
+        raw["target"],
+        raw.get("source"),
+        raw["result"],
+        raw["reason"],
+        float(raw.get("seconds", 0.0)),
+        _legacy_release(raw["target_version"]).to_json() if raw.get("target_version") else None,
+        _legacy_release(raw["source_version"]).to_json() if raw.get("source_version") else None,
+    )
 
 
 class StateFile:
@@ -49,26 +98,36 @@ class StateFile:
             return DeployState()
         try:
             raw: dict[str, Any] = json.loads(self.path.read_text(encoding="utf-8"))
+            if raw.get("state_version") != STATE_VERSION:  # the first format: model versions only
+                return DeployState(
+                    {str(c): _legacy_release(v) for c, v in raw.get("versions", {}).items()},
+                    [_legacy_event(entry) for entry in raw.get("history", [])],
+                )
             return DeployState(
-                versions={str(k): str(v) for k, v in raw.get("versions", {}).items()},
-                history=[Attempt(**entry) for entry in raw.get("history", [])],
+                {str(c): Release.from_json(r) for c, r in raw.get("colors", {}).items()},
+                [Event(**entry) for entry in raw.get("history", [])],
             )
-        except (ValueError, TypeError, AttributeError) as exc:
+        except (ValueError, TypeError, KeyError, AttributeError) as exc:
             raise DeployError(f"state file {self.path} is unreadable ({exc}); fix or delete it") from None
 
     def save(self, state: DeployState) -> None:
         raw = {
-            "versions": state.versions,
-            "history": [asdict(a) for a in state.history[-HISTORY_LIMIT:]],
+            "state_version": STATE_VERSION,
+            "colors": {color: release.to_json() for color, release in sorted(state.colors.items())},
+            "history": [asdict(e) for e in state.history[-HISTORY_LIMIT:]],
         }
         write_atomic(self.path, json.dumps(raw, indent=2) + "\n")
 
-    def pin(self, color: str, version: str) -> None:
+    def pin(self, color: str, release: Release | None) -> None:
+        """Pin `color` to `release` (None: nothing deployed there)."""
         state = self.load()
-        state.versions[color] = version
+        if release is None:
+            state.colors.pop(color, None)
+        else:
+            state.colors[color] = release
         self.save(state)
 
-    def record(self, attempt: Attempt) -> None:
+    def record(self, event: Event) -> None:
         state = self.load()
-        state.history.append(attempt)
+        state.history.append(event)
         self.save(state)

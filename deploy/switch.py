@@ -5,7 +5,7 @@
 3. the active-upstream file is replaced atomically, `nginx -t`, graceful `nginx -s reload`;
 4. the public port answers /api/health and a prediction with the target's color;
 5. any failure after the file changed: the previous file is restored and nginx reloaded;
-6. every attempt is recorded in the state file.
+6. every attempt is recorded in the state file, with the operator and the release on each side.
 """
 
 from __future__ import annotations
@@ -17,8 +17,9 @@ from typing import Protocol
 
 from deploy.errors import DeployError
 from deploy.nginx_config import ActiveFile
-from deploy.probe import GateError
-from deploy.state import Attempt, StateFile
+from deploy.probe import Expected, GateError
+from deploy.release import Release
+from deploy.state import Event, StateFile, now, operator
 
 STEPS = 4
 
@@ -32,9 +33,9 @@ class Proxy(Protocol):
 
 
 class Gates(Protocol):
-    def wait_ready(self, color: str, timeout: float) -> str: ...
+    def wait_ready(self, color: str, timeout: float, expected: Expected = ...) -> str: ...
 
-    def smoke(self, color: str) -> int: ...
+    def smoke(self, color: str, expected: Expected = ...) -> int: ...
 
     def verify(self, color: str, timeout: float) -> None: ...
 
@@ -57,27 +58,29 @@ class Switch:
     verify_timeout: float
     say: Callable[[str], None] = print
     clock: Callable[[], float] = time.monotonic
+    operation: str = "switch"  # how the history names it: switch, rollback, release
 
     def run(self, target: str) -> SwitchOutcome:
         started = self.clock()
         source = self.active_file.active()
-        versions = self.state.load().versions
-        target_version = versions.get(target)
+        releases = self.state.load().colors
         if target == source:
             outcome = SwitchOutcome("already active", f"{target} already receives the traffic; nothing changed", 0)
         else:
-            outcome, target_version = self._switch(source, target, target_version)
+            outcome = self._switch(source, target, releases.get(target))
         outcome = replace(outcome, seconds=round(self.clock() - started, 2))
         self.state.record(
-            Attempt(
-                time=Attempt.now(),
-                source=source,
+            Event(
+                time=now(),
+                operation=self.operation,
+                operator=operator(),
                 target=target,
-                source_version=versions.get(source),
-                target_version=target_version,
+                source=source,
                 result=outcome.result,
                 reason=outcome.reason,
                 seconds=outcome.seconds,
+                target_release=releases[target].to_json() if target in releases else None,
+                source_release=releases[source].to_json() if source in releases else None,
             )
         )
         return outcome
@@ -85,16 +88,17 @@ class Switch:
     def _step(self, number: int, text: str) -> None:
         self.say(f"  [{number}/{STEPS}] {text}")
 
-    def _switch(self, source: str, target: str, version: str | None) -> tuple[SwitchOutcome, str | None]:
+    def _switch(self, source: str, target: str, release: Release | None) -> SwitchOutcome:
+        expected = Expected(release.model_version, release.tag) if release else Expected()
         try:
             self._step(1, f"waiting for {target} to be ready (up to {self.ready_timeout:.0f}s, preview port)")
-            version = self.gates.wait_ready(target, self.ready_timeout)
+            version = self.gates.wait_ready(target, self.ready_timeout, expected)
             self.say(f"        ready: model v{version}")
             self._step(2, f"smoke test of {target} through the preview port")
-            scored = self.gates.smoke(target)
+            scored = self.gates.smoke(target, expected)
             self.say(f"        {scored} reference applicants scored by {target}")
         except GateError as exc:
-            return SwitchOutcome("refused", f"{exc}; traffic stays on {source}, nginx untouched", 1), version
+            return SwitchOutcome("refused", f"{exc}; traffic stays on {source}, nginx untouched", 1)
 
         snapshot = self.active_file.read()
         try:
@@ -106,8 +110,8 @@ class Switch:
             self.gates.verify(target, self.verify_timeout)
         except DeployError as exc:
             self.say(f"        FAILED: {exc}")
-            return self._restore(snapshot, source, str(exc)), version
-        return SwitchOutcome("switched", f"traffic moved from {source} to {target}", 0), version
+            return self._restore(snapshot, source, str(exc))
+        return SwitchOutcome("switched", f"traffic moved from {source} to {target}", 0)
 
     def _restore(self, snapshot: str | None, source: str, reason: str) -> SwitchOutcome:
         self.say(f"  restoring the previous nginx configuration ({source} active)")

@@ -25,5 +25,5 @@ except SettingsError as exc:
 client = BackendClient(settings)
 status = client.status()
 remember_backend(client, status)
-render_sidebar(status)
+render_sidebar(status, settings.APP_REVISION)
 page.run()

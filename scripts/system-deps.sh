@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Debian packages used by the tests and benchmarks: wrk (load generator) and
-# chromium (browser test). Installs only what is missing; needs root for apt.
+# Debian packages used by the tests and benchmarks: wrk (load generator), chromium (browser test) and
+# docker-registry (a local image registry standing in for GHCR in the release tests).
+# Installs only what is missing; needs root for apt.
 set -euo pipefail
 missing=()
 command -v wrk >/dev/null || missing+=(wrk)
 command -v chromium >/dev/null || missing+=(chromium)
+command -v docker-registry >/dev/null || missing+=(docker-registry)
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0
 fi

@@ -10,9 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import mlflow
-from mlflow.exceptions import MlflowException
-from mlflow.tracking import MlflowClient
 
+from training.bundle_digest import write_digest
 from training.errors import TrainingInputError
 
 METADATA_FILE = "metadata.json"
@@ -56,6 +55,7 @@ def export_bundle(
         (staging / METADATA_FILE).write_text(json.dumps(bundle_meta, indent=2, sort_keys=False), encoding="utf-8")
         for name, content in (texts or {}).items():
             (staging / name).write_text(content, encoding="utf-8")
+        write_digest(staging)  # last: it covers every other file
         os.chmod(staging, 0o755)
         if target.exists():
             # Re-export of the same run: swap, never leave half a bundle.
@@ -72,45 +72,31 @@ def export_bundle(
     return target
 
 
-def exported_run_id(bundle_dir: Path) -> str | None:
-    """The MLflow run a bundle was exported from (None if its metadata is unreadable)."""
+def _exported(bundle_dir: Path, key: str) -> str | None:
     try:
-        return json.loads((bundle_dir / METADATA_FILE).read_text(encoding="utf-8")).get("run_id")
+        value = json.loads((bundle_dir / METADATA_FILE).read_text(encoding="utf-8")).get(key)
     except (OSError, ValueError, AttributeError):
         return None
+    return None if value is None else str(value)
 
 
-def foreign_bundles(export_dir: Path, model_name: str, client: MlflowClient) -> list[str]:
-    """Exported versions the current registry did not produce (same number, other run, or unknown).
+def exported_run_id(bundle_dir: Path) -> str | None:
+    """The MLflow run a bundle was exported from (None if its metadata is unreadable)."""
+    return _exported(bundle_dir, "run_id")
 
-    Two MLflow stores exporting into one directory would number their versions independently and
-    overwrite each other's bundles; training checks this before it starts.
-    """
+
+def exported_version(bundle_dir: Path) -> str | None:
+    """The model version a bundle's metadata names (None if unreadable)."""
+    return _exported(bundle_dir, "version")
+
+
+def exported_versions(export_dir: Path, model_name: str) -> list[Path]:
+    """The exported bundle directories of `model_name`, oldest version first."""
     model_root = Path(export_dir) / model_name
     if not model_root.is_dir():
         return []
-    foreign = []
-    for bundle in sorted(p for p in model_root.iterdir() if p.is_dir() and not p.is_symlink() and p.name.isdigit()):
-        exported_run = exported_run_id(bundle)
-        try:
-            registered_run = client.get_model_version(model_name, bundle.name).run_id
-        except MlflowException:
-            registered_run = None
-        if exported_run is None or registered_run != exported_run:
-            foreign.append(f"v{bundle.name} (run {exported_run}, registry has {registered_run or 'no such version'})")
-    return foreign
-
-
-def refuse_foreign_bundles(export_dir: Path, model_name: str, client: MlflowClient, tracking_uri: str) -> None:
-    """Stop (exit 2) before training when the export directory holds bundles of another MLflow store."""
-    foreign = foreign_bundles(export_dir, model_name, client)
-    if foreign:
-        raise TrainingInputError(
-            f"{Path(export_dir) / model_name} holds bundles this MLflow store "
-            f"({tracking_uri}) did not register: {', '.join(foreign)}. Its new versions would overwrite "
-            "them. Train against the store that exported them (e.g. MLFLOW_TRACKING_URI=http://127.0.0.1:5000 "
-            "for the stack's server) or export elsewhere with BUNDLES_DIR=..."
-        )
+    bundles = [p for p in model_root.iterdir() if p.is_dir() and not p.is_symlink() and p.name.isdigit()]
+    return sorted(bundles, key=lambda p: int(p.name))
 
 
 def point_latest(model_root: Path, version: str) -> None:

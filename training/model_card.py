@@ -2,9 +2,9 @@
 
     markdown, html = render(metadata, deployments=None)
 
-`deployments` (the deploy history of this version: time, target, by, result, reason) fills the
-"Deployment history" section; without it the card says the version is not deployed yet. Every section
-tolerates an older bundle that lacks its keys.
+`deployments` (the deploy history's events for this version, as deploy.state.Event dicts: time,
+operation, operator, target, result, reason) fills the "Deployment history" section; without it the
+card says the version is not deployed yet. Every section tolerates an older bundle without its keys.
 """
 
 from __future__ import annotations
@@ -102,6 +102,11 @@ def table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
     return lines + ["| " + " | ".join(row) + " |" for row in rows]
 
 
+def facts(rows: Sequence[Sequence[str]]) -> list[str]:
+    """A two-column table of facts: the first fact is its header row."""
+    return table(rows[0], rows[1:])
+
+
 def _card(metadata: Mapping[str, Any]) -> Mapping[str, Any]:
     return metadata.get("model_card") or {}
 
@@ -120,16 +125,15 @@ def _header(metadata: Mapping[str, Any]) -> list[str]:
     decision = gate.get("decision", "not recorded")
     if gate.get("warnings"):
         decision += f" with {len(gate['warnings'])} warning(s)"
-    facts = [
+    summary = [
         ("Model", f"{code(metadata.get('name', '?'))} version {text(metadata.get('version', '?'))}"),
         ("Algorithm", f"{text(metadata.get('algorithm', '?'))} (candidate {code(metadata.get('candidate', '?'))})"),
         ("Trained", f"{text(metadata.get('trained_at', '?'))} by {text(_lineage_of(metadata).get('trained_by', '?'))}"),
         ("Owner", text(_card(metadata).get("owner", "not stated"))),
         ("Quality gate", decision),
     ]
-    return [f"# Model card: {text(metadata.get('name', '?'))} v{text(metadata.get('version', '?'))}", ""] + table(
-        ["", ""], [[f"**{key}**", value] for key, value in facts]
-    )
+    title = f"# Model card: {text(metadata.get('name', '?'))} v{text(metadata.get('version', '?'))}"
+    return [title, ""] + facts([[key, value] for key, value in summary])
 
 
 def _intended_use(metadata: Mapping[str, Any]) -> list[str]:
@@ -165,7 +169,7 @@ def _data(metadata: Mapping[str, Any]) -> list[str]:
         ["Left out", ", ".join(f"{code(name)}" for name in dropped) or "none: every column is a model input"],
         ["SHA-256", f"`{dataset.get('sha256', '?')}`"],
     ]
-    return ["## Data", ""] + table(["", ""], rows)
+    return ["## Data", ""] + facts(rows)
 
 
 def _performance(metadata: Mapping[str, Any]) -> list[str]:
@@ -181,7 +185,7 @@ def _performance(metadata: Mapping[str, Any]) -> list[str]:
         lines += table(
             ["metric", "value (interval)"],
             [
-                [OVERALL_TITLES[k], with_interval(v["value"], v["ci"])]
+                [OVERALL_TITLES[k].format(outcome=_outcome(metadata)), with_interval(v["value"], v["ci"])]
                 for k, v in overall.items()
                 if k in OVERALL_TITLES
             ],
@@ -429,7 +433,7 @@ def _lineage(metadata: Mapping[str, Any]) -> list[str]:
         ],
         ["Trained by", text(lineage.get("trained_by", "?"))],
     ]
-    lines = ["## Lineage", ""] + table(["", ""], rows) + [""]
+    lines = ["## Lineage", ""] + facts(rows) + [""]
     stages = dvc.get("stages")
     if not stages:
         return lines + ["DVC: no `dvc.lock` at training time (trained outside `dvc repro`, e.g. in the trainer image)."]
@@ -449,11 +453,12 @@ def _deployments(deployments: Sequence[Mapping[str, Any]] | None) -> list[str]:
     rows = [
         [
             text(d.get("time", "?")),
+            text(d.get("operation", "?")),
             text(d.get("target", "?")),
-            text(d.get("by", "?")),
+            text(d.get("operator", "?")),
             text(d.get("result", "?")),
             text(d.get("reason", "")),
         ]
         for d in deployments
     ]
-    return lines + table(["time", "stack", "promoted by", "result", "reason"], rows)
+    return lines + table(["time", "operation", "stack", "by", "result", "reason"], rows)

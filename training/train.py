@@ -28,7 +28,7 @@ from training.candidate import train_candidate
 from training.config import TrainingConfig, load_config
 from training.data import Dataset, Splits
 from training.errors import QualityGateError, TrainingInputError
-from training.export import export_bundle, refuse_foreign_bundles
+from training.export import export_bundle
 from training.gate import check_gate, enforce_gate
 from training.governance import (
     GovernanceInputs,
@@ -43,7 +43,7 @@ from training.lineage import dvc_lineage, training_lineage
 from training.metadata import build_metadata, git_commit
 from training.model_card import HTML_FILE, MARKDOWN_FILE, render
 from training.models import build_candidate, check_params
-from training.registry import current_champion, register_champion
+from training.registry import current_champion, record_bundle, register_champion, sync_bundles
 from training.report import comparison_table, log, print_data_summary, print_summary, print_table
 from training.tracking import log_comparison, log_session_params, session_tags, setup_tracking
 
@@ -86,7 +86,9 @@ def train_and_register(cfg: TrainingConfig, prepared: Prepared, plot_dir: Path, 
     client = MlflowClient()
     commit = git_commit()
     log(f"mlflow: {cfg.tracking_uri} experiment '{cfg.experiment_name}'")
-    refuse_foreign_bundles(cfg.export_dir, cfg.registered_model_name, client, cfg.tracking_uri)
+    imported = sync_bundles(client, cfg.export_dir, cfg.registered_model_name, cfg.tracking_uri)
+    if imported:
+        log(f"mlflow: imported the exported bundles this store lacked: {', '.join('v' + v for v in imported)}")
     run_name = f"training-{datetime.now(timezone.utc):%Y%m%d-%H%M%S}"
     with mlflow.start_run(run_name=run_name) as parent:
         tags = session_tags(cfg, dataset, commit)
@@ -151,7 +153,9 @@ def export_champion(cfg: TrainingConfig, trained: TrainedChampion) -> Path:
         trained.plots,
         texts={MARKDOWN_FILE: markdown, HTML_FILE: html},
     )
+    digest = record_bundle(client, cfg.registered_model_name, metadata["version"], runs["champion_run_id"], bundle)
     client.set_tag(runs["session_run_id"], "bundle", str(bundle))
+    client.set_tag(runs["session_run_id"], "bundle_digest", digest)
     return bundle
 
 

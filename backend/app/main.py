@@ -42,7 +42,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     """A new app (own model state and metrics registry); the bundle loads in the background at start-up."""
     settings = settings or get_settings()
     configure_logging(settings.LOG_LEVEL)
-    state = ModelState(settings.DEPLOY_COLOR)
+    state = ModelState(settings.DEPLOY_COLOR, settings.APP_REVISION)
     metrics_registry = Metrics(state)
     state.listeners.append(metrics_registry.observe_predictions)
     prediction_monitoring = Monitoring(settings, state.color, metrics_registry.count_log_failures)

@@ -8,6 +8,7 @@ import pytest
 
 from deploy.compose import Compose, ServiceStatus, docker_available
 from deploy.errors import DeployError
+from deploy.release import Release
 from deploy.settings import DeploySettings
 from deploy.tests.fake_docker import FakeDocker
 
@@ -36,35 +37,55 @@ def test_every_command_names_the_project_and_both_files(settings: DeploySettings
     ]
 
 
-def test_the_environment_carries_ports_paths_and_only_the_pinned_versions(settings: DeploySettings) -> None:
+RELEASE = Release("abc123", {"backend": "credit-risk/backend:abc123", "frontend": "credit-risk/frontend:abc123"}, "3")
+
+
+def test_the_environment_carries_ports_paths_and_only_the_pinned_releases(settings: DeploySettings) -> None:
     docker = FakeDocker()
-    Compose(settings, {"blue": "3"}, docker).up(["nginx"])
+    Compose(settings, {"blue": RELEASE}, docker).up(["nginx"])
     env = docker.envs[0]
     assert env["BLUE_MODEL_VERSION"] == "3" and "GREEN_MODEL_VERSION" not in env
+    assert env["BLUE_BACKEND_IMAGE"] == "credit-risk/backend:abc123"
+    assert env["BLUE_FRONTEND_IMAGE"] == "credit-risk/frontend:abc123" and "GREEN_BACKEND_IMAGE" not in env
     assert env["DEPLOY_STATE_DIR"] == str(settings.DEPLOY_STATE_DIR)
     assert env["BUNDLES_DIR"] == str(settings.BUNDLES_DIR)
     assert env["PUBLIC_PORT"] == "8080" and env["PREVIEW_PORT"] == "8081" and env["MLFLOW_PORT"] == "5000"
 
 
-def test_up_waits_for_health_unless_told_otherwise(settings: DeploySettings) -> None:
+def test_up_waits_for_health_unless_told_otherwise_and_can_leave_running_containers_alone(
+    settings: DeploySettings,
+) -> None:
     docker = FakeDocker()
     compose = Compose(settings, {}, docker)
     compose.up(["mlflow", "nginx"])
     compose.up(["backend-green"], wait=False, no_deps=True)
+    compose.up(["backend-blue"], keep_existing=True)
     assert docker.compose_calls() == [
         ["up", "--detach", "--wait", "--wait-timeout", "300", "mlflow", "nginx"],
         ["up", "--detach", "--no-deps", "backend-green"],
+        ["up", "--detach", "--wait", "--wait-timeout", "300", "--no-recreate", "backend-blue"],
     ]
+
+
+def test_a_release_is_built_through_blue_with_its_tags_and_revision(settings: DeploySettings) -> None:
+    docker = FakeDocker()
+    Compose(settings, {"blue": RELEASE}, docker).build_release(
+        {"backend": "credit-risk/backend:new", "frontend": "credit-risk/frontend:new"}, "new"
+    )
+    assert docker.compose_calls() == [["build", "backend-blue", "frontend-blue"]]
+    env = docker.envs[0]
+    assert env["BLUE_BACKEND_IMAGE"] == "credit-risk/backend:new", "the build tags the new release, not blue's pin"
+    assert env["RELEASE_TAG"] == "new" and env["RELEASE_CREATED"].startswith("20")
 
 
 def test_build_includes_the_trainer_and_down_keeps_volumes_by_default(settings: DeploySettings) -> None:
     docker = FakeDocker()
     compose = Compose(settings, {}, docker)
-    compose.build()
+    compose.build(["mlflow", "nginx", "trainer"])
     compose.down()
     compose.down(volumes=True)
     assert docker.compose_calls() == [
-        ["--profile", "train", "build"],
+        ["--profile", "train", "build", "mlflow", "nginx", "trainer"],
         ["--profile", "train", "down", "--remove-orphans"],
         ["--profile", "train", "down", "--remove-orphans", "--volumes"],
     ]

@@ -24,9 +24,14 @@ def read(path: str) -> str:
 
 
 def compose() -> dict:
+    """Both files merged, with `extends` resolved as compose does for these files (the extending service's
+    keys win; `environment` maps are merged)."""
     base = yaml.safe_load(read("docker-compose.yml"))
     green = yaml.safe_load(read("docker-compose.green.yml"))
-    base["services"].update(green["services"])
+    for name, service in green["services"].items():
+        parent = dict(base["services"][service.pop("extends")["service"]])
+        environment = {**parent.get("environment", {}), **service.pop("environment", {})}
+        base["services"][name] = {**parent, **service, "environment": environment}
     return base
 
 
@@ -87,6 +92,28 @@ def test_compose_healthchecks_dependencies_and_volumes() -> None:
         assert services[f"backend-{color}"]["environment"]["PREDICTION_LOG_PATH"] == "/data/predictions.db"
     assert services["mlflow"]["volumes"] == ["mlflow-db:/mlflow/db", "mlflow-artifacts:/mlflow/artifacts"]
     assert all("container_name" not in s for s in services.values())  # `-p` gives each copy its own names
+
+
+def test_each_color_runs_the_images_of_its_pinned_release() -> None:
+    """Compose takes every color's images from its pin (set by the deploy CLI), so a re-created container comes
+    back on its own code; shared services keep their own images."""
+    services = compose()["services"]
+    for color in ("blue", "green"):
+        for service in ("backend", "frontend"):
+            image = services[f"{service}-{color}"]["image"]
+            assert image == f"${{{color.upper()}_{service.upper()}_IMAGE:-credit-risk/{service}:unreleased}}"
+            assert services[f"{service}-{color}"]["build"]["args"]["REVISION"] == "${RELEASE_TAG:-unknown}"
+    for shared in ("mlflow", "nginx", "trainer"):
+        assert services[shared]["image"] == f"credit-risk/{shared}:local"
+
+
+@pytest.mark.parametrize("service", ["backend", "frontend"])
+def test_release_images_carry_their_revision_as_oci_labels_and_to_the_code(service: str) -> None:
+    text = read(f"{service}/Dockerfile")
+    for label in ("revision", "created", "version", "source"):
+        assert f"org.opencontainers.image.{label}=" in text
+    assert "ENV APP_REVISION=$REVISION" in text
+    assert text.index("ARG REVISION") > text.rindex("COPY "), "a new revision only changes the last layers"
 
 
 def test_published_ports_are_configurable_and_mlflow_is_local_only() -> None:

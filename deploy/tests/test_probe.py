@@ -2,87 +2,22 @@
 
 from __future__ import annotations
 
-import json
-import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
 import requests
 
-from deploy.probe import GateError, HttpChecks, prediction_problem, reference_applicants, serving
+from deploy.probe import Expected, GateError, HttpChecks, prediction_problem, reference_applicants, serving
+from deploy.tests.stack_server import SCHEMA, Backend, serve
 from tests.kit.ports import free_port
-
-SCHEMA = {
-    "features": [
-        {"name": "age", "type": "numeric", "dtype": "integer", "min": 19, "max": 75},
-        {"name": "amount", "type": "numeric", "dtype": "float", "min": 250.0, "max": 18424.5},
-        {"name": "housing", "type": "categorical", "categories": ["free", "own", "rent"]},
-    ],
-    "example": {"age": 30, "amount": 1000.0, "housing": "own"},
-}
-
-
-@dataclass
-class Backend:
-    """What the fake stack answers; tests change it while the server runs."""
-
-    color: str = "green"
-    version: str = "7"
-    ready_after: int = 0  # /ready answers 503 this many times first
-    probability: Any = 0.25
-    scored: list[dict] = field(default_factory=list)
-    ready_calls: int = 0
-
-
-def handler_for(backend: Backend) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, *args: object) -> None:
-            pass
-
-        def answer(self, status: int, body: dict) -> None:
-            data = json.dumps(body).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.send_header("X-Deployment-Color", backend.color)
-            self.send_header("X-Model-Version", backend.version)
-            self.end_headers()
-            self.wfile.write(data)
-
-        def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
-            if self.path == "/api/ready":
-                backend.ready_calls += 1
-                if backend.ready_calls <= backend.ready_after:
-                    self.answer(503, {"status": "not_ready", "reason": "model loading"})
-                else:
-                    self.answer(200, {"status": "ready", "model_version": backend.version, "color": backend.color})
-            elif self.path == "/api/health":
-                self.answer(200, {"status": "ok", "color": backend.color})
-            elif self.path == "/api/schema":
-                self.answer(200, SCHEMA)
-            else:
-                self.answer(404, {"detail": "not found", "errors": []})
-
-        def do_POST(self) -> None:  # noqa: N802
-            applicant = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-            backend.scored.append(applicant)
-            self.answer(200, {"probability_default": backend.probability, "label": 0, "color": backend.color})
-
-    return Handler
 
 
 @pytest.fixture()
 def backend() -> Iterator[tuple[Backend, str]]:
     state = Backend()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler_for(state))
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    yield state, f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    with serve(state) as url:
+        yield state, url
 
 
 class FakeClock:
@@ -204,3 +139,28 @@ def test_prediction_problem_accepts_a_valid_answer(backend) -> None:
     response = requests.post(f"{url}/api/predict", json={})
     assert prediction_problem(response, "green") is None
     assert "expected 'blue'" in prediction_problem(response, "blue")
+
+
+def test_a_backend_that_says_its_bundle_cannot_be_served_fails_at_once(backend) -> None:
+    """No waiting for the whole deadline: the backend says waiting will not help."""
+    state, url = backend
+    state.failed = "model not loaded: CatBoost cannot read model.cb"
+    clock = FakeClock()
+    with pytest.raises(GateError, match="cannot serve its model .* CatBoost cannot read"):
+        checks(url, clock).wait_ready("green", timeout=120)
+    assert clock.now == 0 and state.ready_calls == 1
+
+
+def test_ready_with_another_model_or_code_than_pinned_is_refused(backend) -> None:
+    state, url = backend
+    with pytest.raises(GateError, match="serves model v7, not its pinned v8"):
+        checks(url, FakeClock()).wait_ready("green", timeout=5, expected=Expected("8", "r7"))
+    with pytest.raises(GateError, match="runs revision r7, not its pinned r8"):
+        checks(url, FakeClock()).wait_ready("green", timeout=5, expected=Expected("7", "r8"))
+    assert checks(url, FakeClock()).wait_ready("green", timeout=5, expected=Expected("7", "r7")) == "7"
+
+
+def test_the_smoke_test_refuses_answers_from_another_model_than_pinned(backend) -> None:
+    _, url = backend
+    with pytest.raises(GateError, match="serves model v7, not its pinned v9"):
+        checks(url, FakeClock()).smoke("green", Expected("9", None))

@@ -10,9 +10,13 @@ import pytest
 
 from deploy.errors import DeployError
 from deploy.nginx_config import ActiveFile, render
-from deploy.probe import GateError
+from deploy.probe import Expected, GateError
+from deploy.release import Release
 from deploy.state import StateFile
 from deploy.switch import Switch
+
+BLUE = Release("b" * 40, {"backend": "credit-risk/backend:b", "frontend": "credit-risk/frontend:b"}, "6")
+GREEN = Release("g" * 40, {"backend": "credit-risk/backend:g", "frontend": "credit-risk/frontend:g"}, "7")
 
 
 @dataclass
@@ -44,13 +48,16 @@ class FakeGates:
     calls: list[str] = field(default_factory=list)
     broken_after_reload: str | None = None  # a color that stops answering once it gets the traffic
 
-    def wait_ready(self, color: str, timeout: float) -> str:
+    expected: list[Expected] = field(default_factory=list)
+
+    def wait_ready(self, color: str, timeout: float, expected: Expected = Expected()) -> str:
         self.calls.append(f"ready:{color}")
+        self.expected.append(expected)
         if "ready" in self.fail:
             raise GateError(self.fail["ready"])
         return "7"
 
-    def smoke(self, color: str) -> int:
+    def smoke(self, color: str, expected: Expected = Expected()) -> int:
         self.calls.append(f"smoke:{color}")
         if "smoke" in self.fail:
             raise GateError(self.fail["smoke"])
@@ -69,8 +76,8 @@ def parts(tmp_path: Path) -> tuple[Switch, FakeNginx, FakeGates, list[str]]:
     active = ActiveFile(tmp_path / "nginx")
     active.write("blue")
     state = StateFile(tmp_path / "state.json")
-    state.pin("blue", "6")
-    state.pin("green", "7")
+    state.pin("blue", BLUE)
+    state.pin("green", GREEN)
     nginx = FakeNginx(active)
     gates = FakeGates(nginx)
     lines: list[str] = []
@@ -90,13 +97,14 @@ def test_a_healthy_target_gets_the_traffic(parts) -> None:
     assert gates.calls == ["ready:green", "smoke:green", "verify:green"]
     assert nginx.calls == ["test:green", "reload:green"]
     attempt = last_attempt(switch)
-    assert (attempt.source, attempt.target, attempt.source_version, attempt.target_version) == (
+    assert (attempt.source, attempt.target, attempt.release("source"), attempt.release("target")) == (
         "blue",
         "green",
-        "6",
-        "7",
+        BLUE,
+        GREEN,
     )
-    assert attempt.result == "switched"
+    assert attempt.result == "switched" and "@" in attempt.operator
+    assert gates.expected == [Expected("7", "g" * 40)], "the gates check the pinned model and code"
     assert [line.strip()[:5] for line in lines if line.strip().startswith("[")] == [
         "[1/4]",
         "[2/4]",

@@ -65,6 +65,7 @@ class BackendStatus:
     color: str | None
     model_version: str | None
     message: str
+    revision: str | None = None  # the code revision (release tag) the scoring service runs
 
 
 @dataclass(frozen=True)
@@ -89,17 +90,19 @@ class BackendClient:
             health = self._call("GET", "/health", self.settings.BACKEND_STATUS_TIMEOUT)
         except BackendError as exc:
             return BackendStatus(self.base_url, False, False, None, None, exc.message)
-        color = _json_or_empty(health).get("color") or health.headers.get("X-Deployment-Color")
+        alive = _json_or_empty(health)
+        color = alive.get("color") or health.headers.get("X-Deployment-Color")
+        revision = alive.get("revision") or health.headers.get("X-App-Revision")
         try:
             ready = self._call("GET", "/ready", self.settings.BACKEND_STATUS_TIMEOUT).json()
         except BackendError as exc:
-            return BackendStatus(self.base_url, True, False, color, None, exc.message)
+            return BackendStatus(self.base_url, True, False, color, None, exc.message, revision)
         except ValueError:
-            return BackendStatus(
-                self.base_url, True, False, color, None, "The scoring service gave an unreadable answer."
-            )
+            unreadable = "The scoring service gave an unreadable answer."
+            return BackendStatus(self.base_url, True, False, color, None, unreadable, revision)
         version = ready.get("model_version")
-        return BackendStatus(self.base_url, True, True, ready.get("color", color), version, f"Model v{version} ready.")
+        color = ready.get("color", color)
+        return BackendStatus(self.base_url, True, True, color, version, f"Model v{version} ready.", revision)
 
     def schema(self) -> dict[str, Any]:
         """GET /schema: features (type, categories or bounds, example), example applicant, target."""

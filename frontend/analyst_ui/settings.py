@@ -13,6 +13,9 @@ DEFAULT_BACKEND_URL = "http://localhost:8000"
 
 # The descriptions say what a variable must be: SettingsError completes its message with them.
 Seconds = Annotated[float, Field(gt=0, allow_inf_nan=False, description="a number of seconds greater than 0")]
+Revision = Annotated[
+    str, Field(pattern=r"^[A-Za-z0-9._-]{1,80}$", description="a release tag (letters, digits, . _ -)")
+]
 BackendUrl = Annotated[
     str,
     Field(pattern=r"^https?://", description="a URL starting with http:// or https://"),
@@ -37,6 +40,7 @@ class Settings(BaseSettings):
     BACKEND_STATUS_TIMEOUT: Seconds = 3.0
     BACKEND_TIMEOUT: Seconds = 15.0
     BACKEND_BATCH_TIMEOUT: Seconds = 120.0
+    APP_REVISION: Revision = "unknown"  # set in the image from the release it was built for
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> Settings:

@@ -9,7 +9,7 @@ from analyst_ui.client import BackendStatus
 DEPLOYMENT_BADGE_COLORS = ("blue", "green")
 
 
-def render_sidebar(status: BackendStatus) -> None:
+def render_sidebar(status: BackendStatus, ui_revision: str) -> None:
     with st.sidebar:
         st.subheader("Scoring service")
         with st.container(horizontal=True):
@@ -24,3 +24,10 @@ def render_sidebar(status: BackendStatus) -> None:
                 st.badge(f"{status.color} deployment", icon=":material/dns:", color=badge_color)
         st.metric("Model version", status.model_version or "—")
         st.caption(f"Backend: `{status.url}`")
+        st.caption(f"Release: UI `{short(ui_revision)}` · scoring service `{short(status.revision or 'unknown')}`")
+
+
+def short(revision: str) -> str:
+    """A git revision as people read it (12 characters, plus any `-dirty-…` suffix)."""
+    head, _, rest = revision.partition("-")
+    return head[:12] + (f"-{rest}" if rest else "")

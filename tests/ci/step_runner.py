@@ -26,7 +26,9 @@ def find_step(workflow: dict[str, Any], job_id: str, step_id_or_name: str) -> di
     raise KeyError(f"{job_id}: no step {step_id_or_name!r}")
 
 
-def run_step(step: dict[str, Any], work_dir: Path, env: dict[str, str] | None = None) -> StepResult:
+def run_step(
+    step: dict[str, Any], work_dir: Path, env: dict[str, str] | None = None, timeout_s: float = 120
+) -> StepResult:
     """Run the step's script in work_dir with GITHUB_OUTPUT / GITHUB_STEP_SUMMARY files; parse the outputs."""
     output_file, summary_file = work_dir / ".github-output", work_dir / ".github-step-summary"
     output_file.write_text("")
@@ -36,7 +38,7 @@ def run_step(step: dict[str, Any], work_dir: Path, env: dict[str, str] | None = 
         cwd=work_dir,
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=timeout_s,
         env={
             **os.environ,
             **(env or {}),

@@ -83,9 +83,10 @@ def test_the_deploy_job_is_gated_on_the_check_and_never_sees_secrets_it_does_not
     assert text.count("secrets.") == len(DEPLOY_SECRETS) * 2 + 1  # the checks, the deploy steps, GITHUB_TOKEN
 
 
-def test_the_deploy_command_checks_out_the_released_commit_and_switches_to_green(tmp_path: Path) -> None:
-    """Run the deploy step with a fake `ssh` on PATH that records its arguments."""
-    step = find_step(RELEASE, "deploy", "Check out the released commit on the server and switch traffic to green")
+def test_the_deploy_command_releases_the_pushed_images_of_the_released_commit(tmp_path: Path) -> None:
+    """Run the deploy step with a fake `ssh` on PATH that records its arguments (tests/e2e runs the same command
+    for real against a stack and a local registry)."""
+    step = find_step(RELEASE, "deploy", "Release the pushed images on the server (idle color, gated switch)")
     fake_bin = tmp_path / "bin"
     fake_bin.mkdir()
     record = tmp_path / "ssh-args"
@@ -98,7 +99,12 @@ def test_the_deploy_command_checks_out_the_released_commit_and_switches_to_green
         "DEPLOY_SSH_USER": "ops",
         "DEPLOY_SSH_PORT": "2222",
         "DEPLOY_PATH": "srv/credit risk",
+        "DEPLOY_MODEL": "champion",
         "RELEASE_SHA": "0123456789abcdef0123456789abcdef01234567",
+        "REGISTRY_HOST": "ghcr.io",
+        "REPOSITORY": "Acme/Credit-Risk",
+        "ACTOR": "ana",
+        "RUN_ID": "42",
     }
     result = run_step(step, tmp_path, env)
     assert result.returncode == 0, result.stderr
@@ -109,5 +115,11 @@ def test_the_deploy_command_checks_out_the_released_commit_and_switches_to_green
     assert args[-1] == (
         "cd -- srv/credit\\ risk && git fetch --quiet --tags origin"
         " && git checkout --quiet --detach 0123456789abcdef0123456789abcdef01234567"
-        " && make switch-green && make status"
-    )
+        " && make release TAG=0123456789abcdef0123456789abcdef01234567 REGISTRY=ghcr.io/acme/credit-risk"
+        " MODEL=champion DEPLOY_OPERATOR=release-workflow:ana:run-42 && make status"
+    ), "the images the publish job pushed (lowercased registry path), to whichever color is idle"
+
+
+def test_the_published_images_report_the_released_commit() -> None:
+    [(_, build)] = steps_using({"jobs": {"publish": RELEASE["jobs"]["publish"]}}, "docker/build-push-action")
+    assert "REVISION=${{ github.sha }}" in build["with"]["build-args"].splitlines()

@@ -36,11 +36,11 @@ def docker_engine() -> None:
         pytest.fail(f"the Docker engine is not reachable and {ENGINE_SCRIPT} could not start it")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def stack(docker_engine: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    """For the module (removed as soon as it is done): `up` on an empty models directory (images
-    built, the trainer trains v1 against the mlflow service, blue + nginx start), then a second
-    training (v2) for green."""
+    """For the session (removed as soon as it is done): `up` on an empty models directory (shared images
+    built, the trainer trains v1 against the mlflow service, blue gets this checkout's release, blue + nginx
+    start), then a second training (v2) for green. Each test first puts traffic on blue."""
     work = tmp_path_factory.mktemp("e2e")
     models = work / "models"
     models.mkdir()

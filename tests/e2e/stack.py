@@ -10,8 +10,9 @@ from pathlib import Path
 
 import yaml
 
-from deploy.compose import Compose
+from deploy.compose import Compose, stack_services
 from deploy.settings import DeploySettings
+from deploy.state import DeployState, StateFile
 
 ROOT = Path(__file__).resolve().parents[2]
 ENGINE_SCRIPT = ROOT.parent / "shared" / "tools" / "docker-engine.sh"
@@ -46,27 +47,44 @@ class Stack:
     settings: DeploySettings
     figures: dict[str, object] = field(default_factory=dict)
 
-    def cli(self, *args: str, timeout: float = 900) -> subprocess.CompletedProcess:
+    def cli(self, *args: str, timeout: float = 900, checkout: Path = ROOT, **env: str) -> subprocess.CompletedProcess:
+        """`python -m deploy.cli ARGS` run from `checkout` (another clone runs its own code and builds its own
+        release) against this stack."""
         done = subprocess.run(
             [sys.executable, "-m", "deploy.cli", *args],
-            cwd=ROOT,
-            env=self.env,
+            cwd=checkout,
+            env={**self.env, **env},
             capture_output=True,
             text=True,
             timeout=timeout,
         )
-        print(f"$ deploy.cli {' '.join(args)} -> {done.returncode}\n{done.stdout}{done.stderr}")
+        print(f"$ deploy.cli {' '.join(args)} ({checkout}) -> {done.returncode}\n{done.stdout}{done.stderr}")
         return done
 
+    def state(self) -> DeployState:
+        return StateFile(self.settings.state_file).load()
+
     def compose(self) -> Compose:
-        versions = json.loads(self.settings.state_file.read_text())["versions"]
-        return Compose(self.settings, versions)
+        return Compose(self.settings, self.state().colors)
 
     def active_conf(self) -> str:
         return (self.settings.nginx_dir / "active.conf").read_text()
 
     def history(self) -> list[dict]:
         return json.loads(self.settings.state_file.read_text())["history"]
+
+    def containers(self, color: str) -> dict[str, dict]:
+        """`docker inspect` of the color's running containers, by service."""
+        found = {}
+        for service in stack_services(color):
+            ids = subprocess.run(
+                [*self.compose().command("ps", "-q", service)], capture_output=True, text=True, env=self.compose().env()
+            ).stdout.split()
+            if ids:
+                found[service] = json.loads(
+                    subprocess.run(["docker", "inspect", ids[0]], capture_output=True, text=True, check=True).stdout
+                )[0]
+        return found
 
     def record(self, **figures: object) -> None:
         self.figures.update(figures)
@@ -75,10 +93,11 @@ class Stack:
 
 
 def image_sizes() -> dict[str, str]:
+    """Size of each image of the project (one line per repository; release images share their layers)."""
     done = subprocess.run(
-        ["docker", "images", "--format", "{{.Repository}} {{.Size}}", "--filter", "reference=credit-risk/*:local"],
+        ["docker", "images", "--format", "{{.Repository}} {{.Size}}", "--filter", "reference=credit-risk/*"],
         capture_output=True,
         text=True,
         check=True,
     )
-    return dict(line.split(" ", 1) for line in done.stdout.splitlines())
+    return dict(line.split(" ", 1) for line in reversed(done.stdout.splitlines()))

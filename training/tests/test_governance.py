@@ -55,7 +55,7 @@ def test_warn_registers_with_the_warning_recorded(store: Path, capsys: pytest.Ca
     assert meta["gate"]["decision"] == "passed" and meta["gate"]["fairness"] == "warned"
     assert meta["gate"]["warnings"] == meta["fairness"]["gate"]["findings"] and len(meta["gate"]["warnings"]) == 1
     card = (bundle / "model_card.md").read_text()
-    assert "| **Quality gate** | passed with 1 warning(s) |" in card
+    assert "| Quality gate | passed with 1 warning(s) |" in card
     assert f"- {meta['gate']['warnings'][0]}" in card
     client, run = session_run(store)
     assert run.data.tags["fairness_gate"] == "warned" and run.data.tags["quality_gate"] == "passed"

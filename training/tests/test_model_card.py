@@ -89,6 +89,7 @@ def test_the_german_credit_champions_card_has_every_section(full_run: Path) -> N
     assert f"`{champion}` (champion)" in markdown and "Not deployed yet" in markdown
     assert f"(predicted default) when P(default) is {meta['threshold']:.3f} or more. It maximises F1" in markdown
     assert "| `sex` | n | default rate | flagged rate |" in markdown
+    assert "| default rate | 0.300 (" in markdown and "recall / TPR (share of default cases flagged)" in markdown
     overall = meta["fairness"]["overall"]["holdout"]["roc_auc"]
     assert f"| ROC AUC | {overall['value']:.3f} ({overall['ci'][0]:.3f}–{overall['ci'][1]:.3f}) |" in markdown
     page = parse(html)
@@ -177,9 +178,12 @@ def test_an_old_bundle_without_governance_keys_still_renders_every_section() -> 
 
 
 def test_deployment_history_lists_who_promoted_it_and_data_text_is_escaped() -> None:
+    base = {"source": None, "seconds": 1.0, "figures": {}}  # the rest of a deploy history event
     deployments = [
-        {"time": "2026-01-02T03:04:05+00:00", "target": "green", "by": "alice", "result": "switched", "reason": "ok"},
-        {"time": "2026-01-03T00:00:00+00:00", "target": "blue", "by": "bob", "result": "rolled back", "reason": "5xx"},
+        {**base, "time": "2026-01-02T03:04:05+00:00", "operation": "release", "operator": "alice@h", "target": "green"}
+        | {"result": "switched", "reason": "ok"},
+        {**base, "time": "2026-01-03T00:00:00+00:00", "operation": "rollback", "operator": "bob@h", "target": "blue"}
+        | {"result": "rolled back", "reason": "5xx"},
     ]
     metadata = {
         "name": "m",
@@ -193,7 +197,7 @@ def test_deployment_history_lists_who_promoted_it_and_data_text_is_escaped() -> 
     }
     markdown, html = render(metadata, deployments)
     page = parse(html)
-    assert ["2026-01-02T03:04:05+00:00", "green", "alice", "switched", "ok"] in page.rows
-    assert ["2026-01-03T00:00:00+00:00", "blue", "bob", "rolled back", "5xx"] in page.rows
+    assert ["2026-01-02T03:04:05+00:00", "release", "green", "alice@h", "switched", "ok"] in page.rows
+    assert ["2026-01-03T00:00:00+00:00", "rollback", "blue", "bob@h", "rolled back", "5xx"] in page.rows
     assert "Not deployed yet" not in markdown
     assert "a\\|b = x\\*y, \\<z>" in markdown and "a|b = x*y, &lt;z&gt;" in html and "<z>" not in html

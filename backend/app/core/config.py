@@ -21,6 +21,9 @@ class Settings(BaseSettings):
         Path("models/credit-default/latest"), description="the bundle directory this process serves"
     )
     DEPLOY_COLOR: Literal["blue", "green"] = Field("blue", description="this stack's color (headers, metrics)")
+    APP_REVISION: str = Field(
+        "unknown", pattern=r"^[A-Za-z0-9._-]{1,80}$", description="the code revision (release tag) this process runs"
+    )
     MAX_BATCH_ROWS: int = Field(10_000, gt=0, description="largest batch accepted by /predict/batch")
     MAX_BODY_BYTES: int = Field(16 * 1024 * 1024, gt=0, description="largest request body accepted")
     LOG_LEVEL: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"

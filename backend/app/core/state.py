@@ -22,8 +22,9 @@ NO_MODEL = "none"
 class ModelState:
     """Which model (if any) this process serves; swapped atomically by the loader."""
 
-    def __init__(self, color: str) -> None:
+    def __init__(self, color: str, revision: str = "unknown") -> None:
         self.color = color
+        self.revision = revision  # the code revision this process runs (the release's image tag)
         self.status: Status = "loading"
         self.reason = "the model is still loading"
         self.service: ScoringService | None = None
@@ -36,7 +37,11 @@ class ModelState:
         return self.service.version if self.service is not None else NO_MODEL
 
     def _headers(self, version: str) -> list[tuple[bytes, bytes]]:
-        return [(b"x-deployment-color", self.color.encode()), (b"x-model-version", version.encode())]
+        return [
+            (b"x-deployment-color", self.color.encode()),
+            (b"x-model-version", version.encode()),
+            (b"x-app-revision", self.revision.encode()),
+        ]
 
     def set_ready(self, service: ScoringService) -> None:
         self.service = service

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 
 class Health(BaseModel):
     status: Literal["ok"]
     color: str
+    revision: str = Field(description="the code revision (release tag) this process runs")
 
 
 class Ready(BaseModel):
@@ -20,4 +21,7 @@ class Ready(BaseModel):
 
 class NotReady(BaseModel):
     status: Literal["not_ready"]
+    phase: Literal["loading", "failed"] = Field(
+        description="loading: wait; failed: the bundle cannot be served (missing, broken), waiting will not help"
+    )
     reason: str

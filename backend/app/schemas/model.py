@@ -27,6 +27,7 @@ class ModelInfo(BaseModel):
         "or the change in probability when the feature is set to its typical value"
     )
     color: str
+    revision: str = Field(description="the code revision (release tag) of the service")
     model_card: dict[str, Any] | None = Field(
         None, description="the card's statements: owner, intended and out-of-scope uses, limitations, data provenance"
     )

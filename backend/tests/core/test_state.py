@@ -20,7 +20,11 @@ def loaded(bundle: Path) -> ModelState:
 def test_a_fresh_state_is_loading_without_a_model() -> None:
     state = ModelState("blue")
     assert (state.status, state.version, state.service) == ("loading", NO_MODEL, None)
-    assert dict(state.response_headers) == {b"x-deployment-color": b"blue", b"x-model-version": b"none"}
+    assert dict(state.response_headers) == {
+        b"x-deployment-color": b"blue",
+        b"x-model-version": b"none",
+        b"x-app-revision": b"unknown",
+    }
 
 
 def test_a_missing_bundle_fails_with_the_path_in_the_reason(tmp_path: Path) -> None:

@@ -16,7 +16,8 @@ router = APIRouter(tags=["health"])
 @router.get("/health", response_model=Health)
 async def health(request: Request) -> Response:
     """200 while the process runs, whatever the model's state."""
-    return json_response({"status": "ok", "color": model_state(request).color})
+    state = model_state(request)
+    return json_response({"status": "ok", "color": state.color, "revision": state.revision})
 
 
 @router.get("/ready", response_model=Ready, responses={503: {"model": NotReady, "description": "not ready, and why"}})
@@ -24,5 +25,5 @@ async def ready(request: Request) -> Response:
     """200 only after the bundle loaded and its self-test (the example row) succeeded."""
     state = model_state(request)
     if state.service is None:
-        return json_response({"status": "not_ready", "reason": state.reason}, status_code=503)
+        return json_response({"status": "not_ready", "phase": state.status, "reason": state.reason}, status_code=503)
     return json_response({"status": "ready", "model_version": state.version, "color": state.color})

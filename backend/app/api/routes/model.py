@@ -39,6 +39,7 @@ async def model_info(request: Request) -> Response:
             "plots": sorted(meta.plots),
             "explanation": service.predictor.explanation_method,
             "color": model_state(request).color,
+            "revision": model_state(request).revision,
             # Governance (bundles of this version on; older bundles have none of these keys).
             **{key: raw.get(key) for key in GOVERNANCE_KEYS},
         }

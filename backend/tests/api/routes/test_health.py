@@ -12,11 +12,14 @@ from app.main import create_app
 
 
 def test_before_loading_health_is_ok_and_ready_says_why_not() -> None:
-    client = TestClient(create_app(Settings(SERVED_BUNDLE=Path("unused"), DEPLOY_COLOR="green")))  # no lifespan
-    assert client.get("/health").json() == {"status": "ok", "color": "green"}
+    settings = Settings(SERVED_BUNDLE=Path("unused"), DEPLOY_COLOR="green", APP_REVISION="0a1b2c3")
+    client = TestClient(create_app(settings))  # no lifespan
+    health = client.get("/health")
+    assert health.json() == {"status": "ok", "color": "green", "revision": "0a1b2c3"}
+    assert health.headers["x-app-revision"] == "0a1b2c3"
     response = client.get("/ready")
     assert response.status_code == 503
-    assert response.json() == {"status": "not_ready", "reason": "the model is still loading"}
+    assert response.json() == {"status": "not_ready", "phase": "loading", "reason": "the model is still loading"}
 
 
 def test_a_missing_bundle_keeps_the_process_up_and_says_why(serve: Callable, tmp_path: Path) -> None:
@@ -24,6 +27,7 @@ def test_a_missing_bundle_keeps_the_process_up_and_says_why(serve: Callable, tmp
         assert client.get("/health").status_code == 200
         ready = client.get("/ready")
         assert ready.status_code == 503 and str(tmp_path / "nothing-here") in ready.json()["reason"]
+        assert ready.json()["phase"] == "failed", "a missing bundle is permanent: a deploy need not wait for it"
         for method, path in [("POST", "/predict"), ("POST", "/predict/batch"), ("GET", "/model"), ("GET", "/schema")]:
             response = client.request(method, path, json={})
             assert response.status_code == 503, path
@@ -46,5 +50,6 @@ def test_a_corrupt_bundle_is_not_served(serve: Callable, catboost_bundle: Path, 
     with serve(bundle) as client:
         assert client.get("/health").status_code == 200
         assert "CatBoost cannot read" in client.get("/ready").json()["reason"]
+        assert client.get("/ready").json()["phase"] == "failed"
         response = client.post("/predict", json={})
         assert response.status_code == 503 and response.headers["x-model-version"] == "none"

@@ -21,7 +21,7 @@ def test_model_describes_the_served_bundle(catboost_client: TestClient, catboost
     assert body["fairness"]["gate"]["decision"] in ("passed", "warned")
     assert {g["group"] for g in body["fairness"]["sets"]["holdout"]["sex"]["groups"]} == {"female", "male"}
     assert body["plots"] == sorted(metadata["plots"])
-    assert (body["color"], body["explanation"]) == ("blue", "shap")
+    assert (body["color"], body["explanation"], body["revision"]) == ("blue", "shap", "unknown")
 
 
 @pytest.mark.parametrize("client_name, method", [("logreg_client", "linear"), ("forest_client", "replacement")])

@@ -1,0 +1,104 @@
+"""What every CLI command works with: settings, docker, the state file, nginx's active file, the HTTP gates,
+the images, the model registry, the operation lock and the history."""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from deploy.compose import Compose, Runner, docker_available
+from deploy.errors import DeployError, UsageError
+from deploy.images import Images
+from deploy.lock import operation_lock
+from deploy.model_registry import ModelRegistry
+from deploy.nginx_config import ActiveFile
+from deploy.probe import HttpChecks
+from deploy.release import Release
+from deploy.settings import MODEL_NAME, DeploySettings
+from deploy.state import Event, StateFile, now, operator
+
+
+@dataclass
+class Context:
+    """Everything a command works with; built from the settings (tests replace parts)."""
+
+    settings: DeploySettings
+    say: Callable[[str], None] = print
+    runner: Runner = subprocess.run  # runs docker (injectable for tests)
+    registry: ModelRegistry | None = None
+    state: StateFile = field(init=False)
+    active_file: ActiveFile = field(init=False)
+    checks: HttpChecks = field(init=False)
+    images: Images = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.state = StateFile(self.settings.state_file)
+        self.active_file = ActiveFile(self.settings.nginx_dir)
+        self.checks = HttpChecks(self.settings.preview_url, self.settings.public_url)
+        self.images = Images(self.runner)
+        if self.registry is None:
+            self.registry = ModelRegistry(self.settings.mlflow_url, MODEL_NAME)
+
+    def compose(self) -> Compose:
+        """A compose runner with every color's pinned release (read fresh from the state file)."""
+        return Compose(self.settings, self.state.load().colors, self.runner)
+
+    @contextmanager
+    def locked(self, operation: str) -> Iterator[None]:
+        with operation_lock(self.settings.DEPLOY_STATE_DIR, operation, self.settings.DEPLOY_LOCK_WAIT, self.say):
+            yield
+
+    def require_docker(self) -> None:
+        if not docker_available(self.runner):
+            raise DeployError(
+                "the Docker engine is not reachable (`docker info` fails): start it, e.g. "
+                "`bash ../shared/tools/docker-engine.sh` on a machine without a registry"
+            )
+
+    def require_proxy(self) -> None:
+        if not self.compose().running(["nginx"]):
+            raise UsageError("the stacks are not up (no nginx container running): run `make up` first")
+
+    def model_registry(self) -> ModelRegistry:
+        assert self.registry is not None
+        return self.registry
+
+    def record(
+        self,
+        operation: str,
+        target: str,
+        result: str,
+        reason: str,
+        seconds: float,
+        target_release: Release | None = None,
+        source: str | None = None,
+        source_release: Release | None = None,
+    ) -> None:
+        """Add an operation to the history, with who ran it and the release on each side."""
+        self.state.record(
+            Event(
+                now(),
+                operation,
+                operator(),
+                target,
+                source,
+                result,
+                reason,
+                round(seconds, 2),
+                target_release.to_json() if target_release else None,
+                source_release.to_json() if source_release else None,
+            )
+        )
+
+
+def git_commit(ctx: Context) -> str:
+    """The checkout's commit, recorded with a training run ("unknown" outside git)."""
+    try:
+        done = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=ctx.settings.root, capture_output=True, text=True, timeout=5
+        )
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return done.stdout.strip() if done.returncode == 0 else "unknown"

@@ -1,0 +1,88 @@
+"""A small real HTTP server that answers like a stack's backend behind nginx (`/api/...`), for the gate and CLI
+tests; tests change what it answers while it runs."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+SCHEMA = {
+    "features": [
+        {"name": "age", "type": "numeric", "dtype": "integer", "min": 19, "max": 75},
+        {"name": "amount", "type": "numeric", "dtype": "float", "min": 250.0, "max": 18424.5},
+        {"name": "housing", "type": "categorical", "categories": ["free", "own", "rent"]},
+    ],
+    "example": {"age": 30, "amount": 1000.0, "housing": "own"},
+}
+
+
+@dataclass
+class Backend:
+    """What the fake stack answers; tests change it while the server runs."""
+
+    color: str = "green"
+    version: str = "7"
+    revision: str = "r7"
+    ready_after: int = 0  # /ready answers 503 this many times first
+    failed: str | None = None  # /ready says the bundle cannot be served, for this reason
+    probability: Any = 0.25
+    scored: list[dict] = field(default_factory=list)
+    ready_calls: int = 0
+
+
+def handler_for(backend: Backend) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args: object) -> None:
+            pass
+
+        def answer(self, status: int, body: dict) -> None:
+            data = json.dumps(body).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.send_header("X-Deployment-Color", backend.color)
+            self.send_header("X-Model-Version", backend.version)
+            self.send_header("X-App-Revision", backend.revision)
+            self.end_headers()
+            self.wfile.write(data)
+
+        def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+            if self.path == "/api/ready":
+                backend.ready_calls += 1
+                if backend.failed:
+                    self.answer(503, {"status": "not_ready", "phase": "failed", "reason": backend.failed})
+                elif backend.ready_calls <= backend.ready_after:
+                    self.answer(503, {"status": "not_ready", "phase": "loading", "reason": "model loading"})
+                else:
+                    self.answer(200, {"status": "ready", "model_version": backend.version, "color": backend.color})
+            elif self.path == "/api/health":
+                self.answer(200, {"status": "ok", "color": backend.color})
+            elif self.path == "/api/schema":
+                self.answer(200, SCHEMA)
+            else:
+                self.answer(404, {"detail": "not found", "errors": []})
+
+        def do_POST(self) -> None:  # noqa: N802
+            applicant = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            backend.scored.append(applicant)
+            self.answer(200, {"probability_default": backend.probability, "label": 0, "color": backend.color})
+
+    return Handler
+
+
+@contextmanager
+def serve(backend: Backend, port: int = 0) -> Iterator[str]:
+    """Serve `backend` on 127.0.0.1:`port` (0: any free port); its base URL."""
+    server = ThreadingHTTPServer(("127.0.0.1", port), handler_for(backend))
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
