@@ -49,7 +49,7 @@ def up(ctx: Context) -> int:
         ctx.require_docker()
         ctx.say("up: [1/5] building the shared images (mlflow, nginx, trainer; cached layers are reused)")
         ctx.compose().build(SHARED_SERVICES)
-        active = ctx.active_file.ensure()
+        active = ctx.active_file.ensure(ctx.settings.STACK_NET)
         ctx.compose().up(["mlflow"])
         if not bundles.versions(ctx.settings.BUNDLES_DIR, MODEL_NAME):
             ctx.say(f"up: [2/5] no model in {ctx.settings.BUNDLES_DIR}: training one in the trainer container")

@@ -1,64 +1,83 @@
-"""The active-upstream file nginx includes: which color gets the public traffic."""
+"""What nginx reads from the state directory (mounted at /etc/nginx/active): which color is active, and the
+upstream pools of both colors.
+
+The active color is green when the marker file `green-is-active` exists, else blue; nginx checks it on
+every request, so a switch is one atomic file operation (create by rename, or unlink) and needs no reload:
+no client connection is closed by it. The upstream pools point at the stable addresses the compose file
+gives each color's containers on the stack network, so re-created containers need no reload either.
+"""
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
-from deploy.errors import DeployError
 from deploy.files import write_atomic
-from deploy.settings import COLORS, other
+from deploy.settings import COLORS
 
-ACTIVE_FILE = "active.conf"
-DEFAULT_ACTIVE = "blue"  # what nginx/conf.d/stacks.conf falls back to while the file is missing
-_ACTIVE_LINE = re.compile(r"^\s*set\s+\$active_color\s+(\w+)\s*;", re.MULTILINE)
-
-
-def render(active: str) -> str:
-    """The file's text: the public server routes to `active`, the preview server to the other color."""
-    if active not in COLORS:
-        raise ValueError(f"unknown color {active!r}")
-    return (
-        "# Written by `python -m deploy.cli switch` (deploy/nginx_config.py); do not edit by hand.\n"
-        "# Included by both servers of nginx/conf.d/stacks.conf: :8080 -> active, :8081 (preview) -> idle.\n"
-        f"set $active_color {active};\n"
-        f"set $idle_color {other(active)};\n"
-    )
+MARKER = "green-is-active"
+UPSTREAMS = "upstreams.conf"
+LEGACY_ACTIVE_FILE = "active.conf"  # the first mechanism (a reloaded `set` file), migrated by ensure()
+DEFAULT_ACTIVE = "blue"
+HOSTS = {("backend", "blue"): 11, ("frontend", "blue"): 12, ("backend", "green"): 21, ("frontend", "green"): 22}
+PORTS = {"backend": 8000, "frontend": 8501}
+KEEPALIVE = {"backend": 32, "frontend": 8}  # idle connections each nginx worker keeps per pool
 
 
-def parse_active(text: str) -> str:
-    """The active color named in the file's text."""
-    match = _ACTIVE_LINE.search(text)
-    if not match or match.group(1) not in COLORS:
-        raise DeployError("the nginx active-upstream file names no color (expected `set $active_color blue|green;`)")
-    return match.group(1)
+def address(stack_net: str, service: str, color: str) -> str:
+    """The fixed address of a color's service on the stack network (`<STACK_NET>.<host>`)."""
+    return f"{stack_net}.{HOSTS[(service, color)]}"
+
+
+def render_upstreams(stack_net: str) -> str:
+    """The pools backend_<color> and frontend_<color>, keep-alive, one server each. nginx closes an idle pooled
+    connection after 60 s, before the backend would (uvicorn's TIMEOUT_KEEP_ALIVE_S is 75 s in the stacks), so
+    nginx never reuses a connection the app is closing."""
+    blocks = ["# Written by `python -m deploy.cli up` (deploy/nginx_config.py); do not edit by hand.\n"]
+    for service in ("backend", "frontend"):
+        for color in COLORS:
+            blocks.append(
+                f"upstream {service}_{color} {{\n"
+                f"    server {address(stack_net, service, color)}:{PORTS[service]};\n"
+                f"    keepalive {KEEPALIVE[service]};\n"
+                "    keepalive_timeout 60s;\n"
+                "    keepalive_requests 10000;\n"
+                "}\n"
+            )
+    return "\n".join(blocks)
 
 
 class ActiveFile:
-    """The file in the directory mounted into nginx at /etc/nginx/active."""
+    """The marker in the directory mounted into nginx at /etc/nginx/active (and the upstreams next to it)."""
 
     def __init__(self, directory: Path) -> None:
-        self.path = directory / ACTIVE_FILE
-
-    def read(self) -> str | None:
-        return self.path.read_text(encoding="utf-8") if self.path.exists() else None
+        self.directory = directory
+        self.path = directory / MARKER
 
     def active(self) -> str:
-        text = self.read()
-        return DEFAULT_ACTIVE if text is None else parse_active(text)
+        return "green" if self.path.exists() else "blue"
+
+    def read(self) -> str:
+        """A snapshot to restore: the active color."""
+        return self.active()
 
     def write(self, active: str) -> None:
-        write_atomic(self.path, render(active))
-
-    def restore(self, text: str | None) -> None:
-        """Put back a previous snapshot (None: the file did not exist)."""
-        if text is None:
-            self.path.unlink(missing_ok=True)
+        """Make `active` the active color in one atomic step (nginx sees the old or the new color, never none)."""
+        if active not in COLORS:
+            raise ValueError(f"unknown color {active!r}")
+        if active == "green":
+            write_atomic(self.path, "green receives the public traffic (written by deploy.cli)\n")
         else:
-            write_atomic(self.path, text)
+            self.path.unlink(missing_ok=True)
 
-    def ensure(self) -> str:
-        """Create the file (blue active) if missing; the active color."""
-        if self.read() is None:
-            self.write(DEFAULT_ACTIVE)
+    def restore(self, snapshot: str) -> None:
+        self.write(snapshot)
+
+    def ensure(self, stack_net: str) -> str:
+        """The upstream pools written for this stack network, the first mechanism's file migrated; the active
+        color."""
+        write_atomic(self.directory / UPSTREAMS, render_upstreams(stack_net))
+        legacy = self.directory / LEGACY_ACTIVE_FILE
+        if legacy.exists():
+            self.write("green" if "set $active_color green;" in legacy.read_text(encoding="utf-8") else "blue")
+            legacy.unlink()
         return self.active()

@@ -17,7 +17,6 @@ from deploy.images import ensure_release_images
 from deploy.model_registry import LIVE_ALIAS
 from deploy.plan import plan_release
 from deploy.probe import Expected, GateError
-from deploy.proxy import ComposeNginx
 from deploy.release import Release, short
 from deploy.settings import other
 from deploy.state import now, operator
@@ -123,7 +122,6 @@ def switch_locked(ctx: Context, color: str, operation: str) -> int:
         start_color(ctx, color)
     runner = Switch(
         active_file=ctx.active_file,
-        proxy=ComposeNginx(ctx.compose()),
         gates=ctx.checks,
         state=ctx.state,
         ready_timeout=ctx.settings.DEPLOY_READY_TIMEOUT,

@@ -22,6 +22,13 @@ Seconds = Annotated[float, Field(gt=0, allow_inf_nan=False, description="a numbe
 Directory = Annotated[Path, Field(description="a directory path")]
 WaitSeconds = Annotated[float, Field(ge=0, allow_inf_nan=False, description="a number of seconds (0 or more)")]
 Count = Annotated[int, Field(ge=1, le=1000, description="a whole number from 1 to 1000")]
+NetworkPrefix = Annotated[
+    str,
+    Field(
+        pattern=r"^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){2}$",
+        description="the first three numbers of a private /24 network, e.g. 172.30.77",
+    ),
+]
 RegistryPath = Annotated[
     str,
     Field(
@@ -59,6 +66,7 @@ class DeploySettings(BaseSettings):
     DEPLOY_LOCK_WAIT: WaitSeconds = 0.0
     DEPLOY_KEEP_RELEASES: Count = 3
     REGISTRY: RegistryPath | None = None
+    STACK_NET: NetworkPrefix = "172.30.77"
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> DeploySettings:
@@ -103,6 +111,7 @@ class DeploySettings(BaseSettings):
             "MLFLOW_PORT": str(self.MLFLOW_PORT),
             "BUNDLES_DIR": str(self.BUNDLES_DIR),
             "DEPLOY_STATE_DIR": str(self.DEPLOY_STATE_DIR),
+            "STACK_NET": self.STACK_NET,
             "HOST_UID": str(os.getuid()),
             "HOST_GID": str(os.getgid()),
         }

@@ -1,10 +1,10 @@
 """The health-gated switch of public traffic to the other stack, with automatic restore.
 
-1. the target's /ready answers 200 within a deadline (preview port);
-2. smoke test: reference applicants scored by the target, X-Deployment-Color names it (preview port);
-3. the active-upstream file is replaced atomically, `nginx -t`, graceful `nginx -s reload`;
+1. the target's /ready answers 200 within a deadline, with its pinned model and revision (preview port);
+2. smoke test: reference applicants scored by the target, its headers naming it (preview port);
+3. the active-color marker nginx reads per request is flipped atomically (no reload: no connection closed);
 4. the public port answers /api/health and a prediction with the target's color;
-5. any failure after the file changed: the previous file is restored and nginx reloaded;
+5. any failure after the flip: the marker is flipped back and the source verified;
 6. every attempt is recorded in the state file, with the operator and the release on each side.
 """
 
@@ -22,14 +22,6 @@ from deploy.release import Release
 from deploy.state import Event, StateFile, now, operator
 
 STEPS = 4
-
-
-class Proxy(Protocol):
-    """nginx control: test the configuration, reload it gracefully (raise DeployError on failure)."""
-
-    def test(self) -> None: ...
-
-    def reload(self) -> None: ...
 
 
 class Gates(Protocol):
@@ -51,7 +43,6 @@ class SwitchOutcome:
 @dataclass
 class Switch:
     active_file: ActiveFile
-    proxy: Proxy
     gates: Gates
     state: StateFile
     ready_timeout: float
@@ -102,25 +93,23 @@ class Switch:
 
         snapshot = self.active_file.read()
         try:
-            self._step(3, f"pointing nginx at {target} (atomic write, nginx -t, graceful reload)")
+            self._step(3, f"pointing nginx at {target} (the active-color marker, flipped atomically; no reload)")
             self.active_file.write(target)
-            self.proxy.test()
-            self.proxy.reload()
             self._step(4, f"verifying the public port answers as {target}")
             self.gates.verify(target, self.verify_timeout)
-        except DeployError as exc:
+        except (DeployError, OSError) as exc:
             self.say(f"        FAILED: {exc}")
             return self._restore(snapshot, source, str(exc))
         return SwitchOutcome("switched", f"traffic moved from {source} to {target}", 0)
 
-    def _restore(self, snapshot: str | None, source: str, reason: str) -> SwitchOutcome:
-        self.say(f"  restoring the previous nginx configuration ({source} active)")
+    def _restore(self, snapshot: str, source: str, reason: str) -> SwitchOutcome:
+        self.say(f"  pointing nginx back at {source}")
         try:
             self.active_file.restore(snapshot)
-            self.proxy.test()
-            self.proxy.reload()
-        except DeployError as exc:
-            return SwitchOutcome("failed", f"{reason}; RESTORING nginx FAILED: {exc}; check `make status`", 1)
+        except OSError as exc:
+            return SwitchOutcome(
+                "failed", f"{reason}; RESTORING the active color FAILED: {exc}; check `make status`", 1
+            )
         try:
             self.gates.verify(source, self.verify_timeout)
         except DeployError as exc:

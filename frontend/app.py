@@ -18,7 +18,7 @@ st.set_page_config(
 )
 page = navigation()
 try:
-    settings = Settings.from_env()
+    settings = Settings.from_env().for_route(st.context.headers.get("X-Stack-Route"))
 except SettingsError as exc:
     st.error(f"The UI is misconfigured: {exc}.", icon=":material/settings:")
     st.stop()

@@ -9,8 +9,10 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from training.decision_policy import DecisionPolicyConfig
 from training.errors import TrainingInputError
 from training.governance_config import BehavioralTests, FairnessConfig, ModelCardConfig
+from training.reason_codes import ReasonTableConfig
 
 CandidateType = Literal["decision_tree", "logistic_regression", "random_forest", "catboost"]
 DEFAULT_TRACKING_URI = "sqlite:///mlruns/mlflow.db"
@@ -67,6 +69,8 @@ class TrainingConfig(_Strict):
     selection_metric: Literal["cv_roc_auc_mean", "cv_pr_auc_mean"] = "cv_roc_auc_mean"
     threshold: ThresholdConfig = ThresholdConfig()
     risk_bands: RiskBandConfig = RiskBandConfig()
+    decision_policy: DecisionPolicyConfig = Field(default_factory=DecisionPolicyConfig)
+    reasons: ReasonTableConfig
     quality_gate: QualityGateConfig = QualityGateConfig()
     reference_bins: int = Field(10, ge=2, le=50)
     permutation_repeats: int = Field(5, ge=1, le=50)

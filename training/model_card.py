@@ -222,39 +222,40 @@ def _performance(metadata: Mapping[str, Any]) -> list[str]:
 
 
 def _threshold(metadata: Mapping[str, Any]) -> list[str]:
+    """The threshold, why it is there (the decision policy's rationale), the policy's outcomes, the risk bands."""
     threshold = metadata.get("threshold")
     outcome = _outcome(metadata)
-    basis = metadata.get("threshold_basis") or {}
-    strategy = metadata.get("threshold_strategy") or basis.get("strategy")
-    rows = basis.get("rows", "the training")
-    if strategy == "cost":
-        why = (
-            f"It minimises the expected cost on the out-of-fold predictions of the {rows} training applicants, "
-            f"a missed {outcome} costing {basis.get('cost_false_negative', '?')} and a wrongly flagged other case "
-            f"{basis.get('cost_false_positive', '?')}."
-        )
-    elif strategy == "f1":
-        why = (
-            f"It maximises F1 (the balance between catching the {outcome} cases and not flagging the others) on "
-            f"the out-of-fold predictions of the {rows} training applicants; the hold-out set played no part in "
-            "choosing it."
-        )
-    else:
-        why = "How it was chosen is not recorded."
+    policy = metadata.get("decision_policy") or {}
     lines = [
         "## Decision threshold",
         "",
-        f"An applicant is **flagged** (predicted {outcome}) when P({outcome}) is {number(threshold)} or more. {why}",
+        f"An applicant is **flagged** (predicted {outcome}) when P({outcome}) is {number(threshold)} or more.",
+        "",
+        text(policy.get("threshold_rationale") or _strategy_sentence(metadata.get("threshold_strategy"))),
     ]
     overall = ((metadata.get("fairness") or {}).get("overall") or {}).get("holdout") or {}
     if overall:
+        flagged, caught, precise = (with_interval(**overall[k]) for k in ("flagged_rate", "tpr", "precision"))
         lines += [
             "",
-            f"On the hold-out applicants it flags {percent(overall['flagged_rate']['value'])} of them, catches "
-            f"{percent(overall['tpr']['value'])} of the {outcome} cases, and {percent(overall['precision']['value'])} "
-            f"of the flagged applicants were {outcome} cases "
-            f"({outcome} rate {percent(overall['base_rate']['value'])}).",
+            f"With bootstrap intervals on the hold-out applicants: flagged rate {flagged}, share of the {outcome} "
+            f"cases flagged {caught}, share of the flagged who are {outcome} cases {precise}.",
         ]
+    if policy.get("outcomes"):
+        lines += ["", "Decisions (the decision policy):", ""]
+        lines += table(
+            ["decision", f"P({outcome}) from", "to", "hold-out share", f"hold-out {outcome} rate"],
+            [
+                [
+                    text(o.get("label") or o.get("name")),
+                    number(o.get("from")),
+                    number(o.get("to")),
+                    percent(o.get("holdout_share")),
+                    percent(o.get("holdout_default_rate")),
+                ]
+                for o in policy["outcomes"]
+            ],
+        )
     bands = metadata.get("risk_bands") or {}
     if bands:
         lines += [
@@ -263,6 +264,15 @@ def _threshold(metadata: Mapping[str, Any]) -> list[str]:
             f"high from {number(bands.get('high'))}.",
         ]
     return lines
+
+
+def _strategy_sentence(strategy: str | None) -> str:
+    """The rationale of a bundle without a decision policy: how the strategy chose the threshold."""
+    if strategy == "cost":
+        return "It minimises the expected misclassification cost on the out-of-fold predictions of the training set."
+    if strategy == "f1":
+        return "It maximises F1 on the out-of-fold predictions of the training set (the hold-out set played no part)."
+    return "How it was chosen is not recorded."
 
 
 def _fairness(metadata: Mapping[str, Any]) -> list[str]:

@@ -27,6 +27,7 @@ from training import data as data_mod
 from training.candidate import train_candidate
 from training.config import TrainingConfig, load_config
 from training.data import Dataset, Splits
+from training.decisions import check_reason_table, decision_keys
 from training.errors import QualityGateError, TrainingInputError
 from training.export import export_bundle
 from training.gate import check_gate, enforce_gate
@@ -69,6 +70,7 @@ class TrainedChampion:
 def prepare(cfg: TrainingConfig) -> Prepared:
     """Load and check everything before MLflow is touched: TrainingInputError (exit 2) names any problem."""
     dataset = data_mod.load_dataset(cfg.data)
+    check_reason_table(cfg, dataset)
     estimators = [build_candidate(c, dataset.numeric, dataset.categorical, cfg.split.seed) for c in cfg.candidates]
     for candidate, estimator in zip(cfg.candidates, estimators):
         check_params(estimator, candidate.name)
@@ -112,10 +114,11 @@ def train_and_register(cfg: TrainingConfig, prepared: Prepared, plot_dir: Path, 
         fairness_plot = log_review(review, verdict, plot_dir)
         decision = enforce_gate(verdict, force)
         version = register_champion(client, cfg.registered_model_name, champion.model_uri, champion.run_id)
+        metadata = build_metadata(cfg, dataset, champion, version, x_train, y_train, table, commit)
+        metadata.update(decision_keys(cfg, metadata, champion, y_test))
         metadata = {
-            **build_metadata(cfg, dataset, champion, version, x_train, y_train, table, commit),
+            **metadata,
             **review_metadata(review, verdict, decision),
-            "threshold_basis": {**cfg.threshold.model_dump(), "rows": int(len(y_train))},
             "lineage": training_lineage(
                 cfg.data.path,
                 dataset.sha256,

@@ -200,6 +200,24 @@ def applicant_rows(applicants: list[dict[str, Any]], as_row: Callable) -> list[t
 
 
 @pytest.fixture(scope="session")
+def holdout(dataset: Dataset) -> pd.DataFrame:
+    """The hold-out rows of the test bundles' training (the split of training/params.yaml), typed as at training."""
+    from conftest import fast_config
+    from training.config import SplitConfig
+    from training.data import split
+
+    settings = fast_config(ROOT, [])["split"]
+    _, x_test, _, _ = split(dataset, SplitConfig(test_size=settings["test_size"], seed=settings["seed"]))
+    return x_test
+
+
+@pytest.fixture(scope="session")
+def holdout_rows(holdout: pd.DataFrame, catboost_bundle: Path, as_row: Callable) -> list[tuple]:
+    """The hold-out applicants as validated rows (integer features as int)."""
+    return [as_row(applicant) for applicant in json_ready(holdout, catboost_bundle)]
+
+
+@pytest.fixture(scope="session")
 def random_applicants(dataset: Dataset, catboost_bundle: Path) -> list[dict[str, Any]]:
     """300 applicants drawn at random from the whole dataset (its file order is not random), JSON-ready."""
     return json_ready(dataset.features.sample(300, random_state=7), catboost_bundle)

@@ -9,9 +9,10 @@ shape (ours: an applicant object / an array of them; mlflow: `dataframe_records`
 in-process predict time of one row; cold start (process start -> readiness 200, best of
 --cold-starts); single-row load with wrk (one thread, pinned to the last CPU by default) at each
 concurrency, the two servers interleaved round by round, the median round counting (ours:
-POST /predict?explain=false, the score-only answer comparable to mlflow's /invocations; then
-POST /predict with explanations, for information); a --batch-rows batch with wrk the same way
-(concurrency 1, rounds interleaved; mlflow also in its columnar `dataframe_split`, for
+POST /predict?explain=false, the score-only answer comparable to mlflow's /invocations; ours also
+POST /predict with its decision, top factors and reasons at concurrency 1 and 8 in each round); a
+--batch-rows batch with wrk the same way (concurrency 1, rounds interleaved; ours also with
+`?explain=true`, the reasons of every row; mlflow also in its columnar `dataframe_split`, for
 information); then, for information, a lone batch right after the other server's request,
 --batch-repeats times (a new connection each, the CPU cold from the other server's work).
 While it drives load, the benchmark holds a CPU wake-up latency request of --cpu-latency-us (0 by
@@ -21,7 +22,8 @@ delays every request at concurrency 1 and slows the work that follows, which the
 in-process reference never pays. Each round also measures concurrency 1 with the request
 released (the machine's own idle states), for information. `--cpu-latency-us none` measures
 everything with the machine's idle states.
-Prints a table and PASS/FAIL per target and writes benchmarks/results/serving-<time>.json.
+Prints a table per section (against mlflow serve; decisions with reasons against our score-only
+answers) and PASS/FAIL per target and writes benchmarks/results/serving-<time>.json.
 Exit 0 when the run completed (targets met or not), 1 when something failed (a server did not
 start, failed requests), 2 on bad usage (no bundle, no wrk).
 

@@ -61,14 +61,15 @@ class Wrk:
     pinning: CpuPinning
 
     def run(self, port: int, path: str, body_file: Path, concurrency: int, seconds: int) -> LoadResult:
+        return self.run_url(f"http://127.0.0.1:{port}{path}", body_file, concurrency, seconds)
+
+    def run_url(self, url: str, body_file: Path, concurrency: int, seconds: int) -> LoadResult:
+        """POST `body_file` to `url` from `concurrency` keep-alive connections for `seconds`."""
         script = self.work / f"post-{body_file.stem}.lua"
         script.write_text(WRK_SCRIPT % {"body": body_file})
         command = ["wrk", "-t1", f"-c{concurrency}", f"-d{seconds}s", "--timeout", "30s", "-s", str(script)]
         completed = subprocess.run(
-            [*command, f"http://127.0.0.1:{port}{path}"],
-            capture_output=True,
-            text=True,
-            preexec_fn=self.pinning.preexec_fn("wrk"),
+            [*command, url], capture_output=True, text=True, preexec_fn=self.pinning.preexec_fn("wrk")
         )
         return load_result(completed, concurrency)
 
@@ -109,12 +110,18 @@ class Rounds:
         return key in self.loads
 
     def run(self, key: Hashable, label: str, server: Server, path: str, body: Path, concurrency: int) -> None:
-        load = self.wrk.run(server.port, path, body, concurrency, self.seconds)
+        self.run_url(key, label, f"http://127.0.0.1:{server.port}{path}", body, concurrency)
+
+    def run_url(self, key: Hashable, label: str, url: str, body: Path, concurrency: int) -> None:
+        load = self.wrk.run_url(url, body, concurrency, self.seconds)
         self.loads.setdefault(key, []).append(load)
         log(f"{label}: {load.requests_per_s:,.1f} req/s, p50 {load.p50_ms:.2f} ms, p99 {load.p99_ms:.2f} ms")
 
     def median(self, key: Hashable) -> LoadResult:
         return median_load(self.loads[key])
+
+
+EXPLAINED_CONCURRENCIES = (1, 8)
 
 
 def measure(
@@ -126,7 +133,8 @@ def measure(
 ) -> None:
     """Interleave the servers (round after round) so background noise hits both alike; the
     in-process predict time is measured in each round too, just before the c=1 runs, and, while
-    a CPU latency request is held, c=1 once more with it released (for information)."""
+    a CPU latency request is held, c=1 once more with it released (for information). In each round our
+    server also answers /predict with reasons at c=1 and c=8, right after its score-only runs."""
     bodies = {}
     for server, _ in running:
         bodies[server] = wrk.body_file(server, "single", server.spec.single_body)
@@ -141,6 +149,11 @@ def measure(
                 rounds.run(
                     (result.name, concurrency), label, server, server.spec.single_path, bodies[server], concurrency
                 )
+        for server, result in running:
+            for concurrency in EXPLAINED_CONCURRENCIES if server.spec.explain_path else ():
+                label = f"round {round_number}/{args.rounds} {result.name}: /predict with reasons, c={concurrency}"
+                key = (result.name, "explained", concurrency)
+                rounds.run(key, label, server, server.spec.explain_path, bodies[server], concurrency)
         if cpu_latency.held:
             with cpu_latency.released():
                 for server, result in running:
@@ -151,10 +164,7 @@ def measure(
         if (result.name, IDLE_AS_IS) in rounds:
             result.idle_as_is = rounds.median((result.name, IDLE_AS_IS))
         if server.spec.explain_path:
-            for concurrency in (1, 8):
-                load = wrk.run(server.port, server.spec.explain_path, bodies[server], concurrency, args.duration)
-                result.explained.append(load)
-                log(f"{result.name}: /predict with top_factors, c={concurrency}: {load.requests_per_s:,.0f} req/s")
+            result.explained = [rounds.median((result.name, "explained", c)) for c in EXPLAINED_CONCURRENCIES]
     measure_batches(running, wrk, args)
     for _, result in running:
         if any(r.errors for r in result.loads()):
@@ -162,24 +172,30 @@ def measure(
 
 
 def measure_batches(running: list[tuple[Server, ServerResult]], wrk: Wrk, args: argparse.Namespace) -> None:
-    """The batch under wrk at concurrency 1 (rounds interleaved, the median round counting), then
-    lone batches, each right after the other server's (for information)."""
-    bodies: dict[str, Path] = {}
+    """The batch under wrk at concurrency 1 (rounds interleaved, the median round counting; ours also with
+    reasons), then lone batches, each right after the other server's (for information)."""
+    runs: dict[str, tuple[str, Path]] = {}  # "<server>/<kind>" -> (path, body file)
     for server, _ in running:
-        for kind, body in (("batch", server.spec.batch_body), ("split", server.spec.split_batch_body)):
+        spec = server.spec
+        kinds = [("batch", spec.batch_path, spec.batch_body), ("split", spec.batch_path, spec.split_batch_body)]
+        if spec.explain_batch_path:
+            kinds.append(("explained", spec.explain_batch_path, spec.batch_body))
+        for kind, path, body in kinds:
             if body is not None:
-                bodies[f"{server.spec.name}/{kind}"] = wrk.body_file(server, kind, body)
-        wrk.run(server.port, server.spec.batch_path, bodies[f"{server.spec.name}/batch"], 1, 2)  # warm-up
+                runs[f"{spec.name}/{kind}"] = (path, wrk.body_file(server, kind, body))
+        wrk.run(server.port, spec.batch_path, runs[f"{spec.name}/batch"][1], 1, 2)  # warm-up
     rounds = Rounds(wrk, args.duration)
     for round_number in range(1, args.rounds + 1):
         for server, result in running:
-            for key in (k for k in bodies if k.startswith(f"{server.spec.name}/")):
+            for key in (k for k in runs if k.startswith(f"{server.spec.name}/")):
                 label = f"round {round_number}/{args.rounds} {key}: {args.batch_rows}-row batch, c=1"
-                rounds.run(key, label, server, server.spec.batch_path, bodies[key], 1)
+                rounds.run(key, label, server, runs[key][0], runs[key][1], 1)
     for server, result in running:
         result.batch = rounds.median(f"{server.spec.name}/batch")
         if f"{server.spec.name}/split" in rounds:
             result.split_batch = rounds.median(f"{server.spec.name}/split")
+        if f"{server.spec.name}/explained" in rounds:
+            result.explained_batch = rounds.median(f"{server.spec.name}/explained")
     for _ in range(args.batch_repeats):
         for server, result in running:
             result.lone_batch_ms += time_batches(server.port, server.spec.batch_path, server.spec.batch_body, 1)

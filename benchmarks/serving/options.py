@@ -39,7 +39,21 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default=0,
         help="CPU wake-up latency request held while measuring (0: idle CPUs poll); none: the machine's idle states",
     )
+    parser.add_argument(
+        "--proxy",
+        choices=["throwaway", "running", "off"],
+        default="throwaway",
+        help="the through-the-proxy section: a throwaway compose stack (default), the running one, or none",
+    )
+    parser.add_argument(
+        "--sections",
+        type=lambda text: text.split(","),
+        default=["direct", "proxy"],
+        help="what to measure: direct (this backend vs mlflow serve), proxy (direct vs through nginx); default both",
+    )
     args = parser.parse_args(argv)
+    if not set(args.sections) <= {"direct", "proxy"} or not args.sections:
+        parser.error(f"--sections takes direct and/or proxy, got {','.join(args.sections)!r}")
     if not {1, 8} <= set(args.concurrency):
         parser.error("--concurrency must include 1 and 8 (the targets use them)")
     return args

@@ -124,11 +124,6 @@ def direct_table(ours: ServerResult, theirs: ServerResult, batch_rows: int) -> l
         f"| cold start (start -> ready) s | {ours.cold_start:.2f} | {theirs.cold_start:.2f} "
         f"| {theirs.cold_start / ours.cold_start:.1f}x |"
     )
-    for load in ours.explained:
-        rows.append(
-            f"| /predict with top_factors, c={load.concurrency}: requests/s (p50 ms) "
-            f"| {load.requests_per_s:,.0f} ({load.p50_ms:.2f}) | n/a | |"
-        )
     return rows
 
 
@@ -152,6 +147,56 @@ def direct_section(
             "in_process_us": {"median": predict_us, "rounds": predict_rounds},
             "servers": [asdict(ours), asdict(theirs)],
         },
+    )
+
+
+def decision_targets(ours: ServerResult, batch_rows: int) -> list[Target]:
+    """The three targets of decisions with reasons against this backend's own score-only answers."""
+    plain_c1, reasons_c1 = ours.at(1), ours.explained_at(1)
+    c8_ratio = ours.explained_at(8).requests_per_s / ours.at(8).requests_per_s
+    assert ours.batch is not None and ours.explained_batch is not None
+    batch_ratio = ours.explained_batch.p50_ms / ours.batch.p50_ms
+    return [
+        Target(
+            "/predict with reasons at c=1: p50 <= 3x explain=false's",
+            reasons_c1.p50_ms <= 3 * plain_c1.p50_ms,
+            f"{reasons_c1.p50_ms:.2f} vs 3 x {plain_c1.p50_ms:.2f} ms = {3 * plain_c1.p50_ms:.2f} ms",
+        ),
+        Target(
+            "/predict with reasons at c=8: throughput >= 1/3 of explain=false's",
+            c8_ratio >= 1 / 3,
+            f"{c8_ratio:.2f} ({ours.explained_at(8).requests_per_s:,.0f} vs {ours.at(8).requests_per_s:,.0f} "
+            "requests/s)",
+        ),
+        Target(
+            f"{batch_rows:,}-row batch with reasons <= 5x the batch without (p50 at c=1)",
+            batch_ratio <= 5,
+            f"{batch_ratio:.1f}x ({ours.explained_batch.p50_ms:.2f} vs {ours.batch.p50_ms:.2f} ms)",
+        ),
+    ]
+
+
+def decision_section(ours: ServerResult, batch_rows: int) -> Section:
+    """This backend's answers with decisions and reasons against its score-only ones, in the same run."""
+    assert ours.batch is not None and ours.explained_batch is not None
+    rows = ["| measure | score only | with reasons | ratio |", "| --- | ---: | ---: | ---: |"]
+    for concurrency in (1, 8):
+        plain, reasons = ours.at(concurrency), ours.explained_at(concurrency)
+        rows += [
+            f"| /predict, c={concurrency}: requests/s | {plain.requests_per_s:,.0f} | {reasons.requests_per_s:,.0f} "
+            f"| {reasons.requests_per_s / plain.requests_per_s:.2f}x |",
+            f"| /predict, c={concurrency}: p50 / p99 ms | {plain.p50_ms:.2f} / {plain.p99_ms:.2f} "
+            f"| {reasons.p50_ms:.2f} / {reasons.p99_ms:.2f} | {reasons.p50_ms / plain.p50_ms:.2f}x |",
+        ]
+    plain, reasons = ours.batch, ours.explained_batch
+    rows.append(
+        f"| {batch_rows}-row batch, c=1: p50 / p99 ms | {plain.p50_ms:.2f} / {plain.p99_ms:.2f} "
+        f"| {reasons.p50_ms:.2f} / {reasons.p99_ms:.2f} | {reasons.p50_ms / plain.p50_ms:.2f}x |"
+    )
+    return Section(
+        lines=rows,
+        targets=decision_targets(ours, batch_rows),
+        results={"decisions": {"explained": [asdict(r) for r in ours.explained], "batch": asdict(reasons)}},
     )
 
 

@@ -21,8 +21,9 @@ class ServerResult:
     name: str
     cold_start_s: list[float] = field(default_factory=list)
     single: list[LoadResult] = field(default_factory=list)
-    explained: list[LoadResult] = field(default_factory=list)
+    explained: list[LoadResult] = field(default_factory=list)  # /predict with reasons, at c=1 and c=8
     batch: LoadResult | None = None  # wrk, concurrency 1: the median round
+    explained_batch: LoadResult | None = None  # the same batch with reasons (explain=true)
     split_batch: LoadResult | None = None  # mlflow only: the same rows in `dataframe_split`
     lone_batch_ms: list[float] = field(default_factory=list)
     idle_as_is: LoadResult | None = None  # c=1 with the CPU latency request released
@@ -38,9 +39,12 @@ class ServerResult:
     def at(self, concurrency: int) -> LoadResult:
         return next(r for r in self.single if r.concurrency == concurrency)
 
+    def explained_at(self, concurrency: int) -> LoadResult:
+        return next(r for r in self.explained if r.concurrency == concurrency)
+
     def loads(self) -> list[LoadResult]:
         """Every wrk measure kept for this server (to check none had failed requests)."""
-        batches = [b for b in (self.batch, self.split_batch) if b]
+        batches = [b for b in (self.batch, self.split_batch, self.explained_batch) if b]
         return self.single + self.explained + batches
 
 

@@ -100,7 +100,8 @@ class ServerSpec:
     single_body: bytes
     batch_body: bytes
     split_batch_body: bytes | None = None
-    explain_path: str | None = None
+    explain_path: str | None = None  # /predict with reasons (ours only)
+    explain_batch_path: str | None = None  # the batch with reasons (ours only)
 
     @property
     def file_stem(self) -> str:
@@ -119,6 +120,7 @@ def server_specs(bundle: Path, metadata: dict[str, Any], batch_rows: int, work: 
         single_path="/predict?explain=false",
         explain_path="/predict",
         batch_path="/predict/batch",
+        explain_batch_path="/predict/batch?explain=true",
         single_body=json.dumps(example).encode(),
         batch_body=json.dumps(records).encode(),
     )

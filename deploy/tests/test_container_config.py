@@ -126,26 +126,65 @@ def test_published_ports_are_configurable_and_mlflow_is_local_only() -> None:
     assert [s for s, spec in services.items() if spec.get("ports")] == ["mlflow", "nginx"]
 
 
-def test_nginx_mounts_the_active_upstream_directory_not_a_file() -> None:
+def test_nginx_mounts_the_state_directory_and_reads_the_active_color_per_request() -> None:
     (mount,) = compose()["services"]["nginx"]["volumes"]
     source, target, mode = mount.rsplit(":", 2)
     assert source.endswith("/nginx") and target == "/etc/nginx/active" and mode == "ro"
-    assert "include /etc/nginx/active/*.conf;" in read("nginx/conf.d/stacks.conf")
+    assert "include /etc/nginx/active/upstreams.conf;" in read("nginx/nginx.conf")
+    servers = read("nginx/conf.d/stacks.conf").split("server {")[1:]
+    assert len(servers) == 3  # public, preview, internal
+    for server in servers:
+        assert "if (-f /etc/nginx/active/green-is-active) {" in server, "a switch is a file, never a reload"
 
 
-def test_nginx_routes_resolve_at_request_time_and_never_retry_a_post() -> None:
+def test_nginx_keeps_connections_alive_and_never_retries_a_post() -> None:
     main = read("nginx/nginx.conf")
     routes = read("nginx/snippets/stack-routes.conf")
-    assert re.search(r"resolver 127\.0\.0\.11 ", main)
-    assert "proxy_pass http://backend-$stack:8000;" in routes
-    assert "proxy_pass http://frontend-$stack:8501;" in routes
-    assert "proxy_set_header X-Forwarded-Prefix /api;" in routes
+    assert "resolver" not in main, "fixed addresses: nothing to resolve at request time"
+    assert re.search(r"^\s*keepalive_timeout 65s;", main, re.MULTILINE) and "keepalive_timeout 0" not in routes
+    api = routes[routes.index("location /api/") :].split("}")[0]
+    assert "proxy_pass http://backend_$stack;" in api and 'proxy_set_header Connection "";' in api
+    assert "proxy_http_version 1.1;" in api and "proxy_set_header X-Forwarded-Prefix /api;" in api
     next_upstream = re.findall(r"^\s*proxy_next_upstream (.*);", routes, re.MULTILINE)
     assert next_upstream == ["error timeout"]  # no non_idempotent
     stream = routes[routes.index("location = /_stcore/stream") :].split("}")[0]
+    assert "proxy_pass http://frontend_$ui_stack;" in stream
     assert "proxy_set_header Upgrade $http_upgrade;" in stream
     assert "proxy_set_header Connection $connection_upgrade;" in stream
     assert "proxy_read_timeout 12h;" in stream
+
+
+def test_the_body_limit_and_slow_client_timeouts_match_the_backend() -> None:
+    main = read("nginx/nginx.conf")
+    limit = int(re.search(r"client_max_body_size (\d+)m;", main).group(1)) * 1024 * 1024
+    from app.core.config import Settings
+
+    assert limit == Settings.model_fields["MAX_BODY_BYTES"].default
+    for directive in ("client_header_timeout 10s;", "client_body_timeout 10s;", "send_timeout 30s;"):
+        assert directive in main
+
+
+def test_the_backends_keep_idle_connections_longer_than_nginx_pools_them() -> None:
+    for color in ("blue", "green"):
+        environment = compose()["services"][f"backend-{color}"]["environment"]
+        assert int(environment["TIMEOUT_KEEP_ALIVE_S"]) > 60  # nginx's upstream keepalive_timeout
+
+
+def test_each_colors_containers_have_fixed_addresses_and_docker_hands_out_others_elsewhere() -> None:
+    services = compose()["services"]
+    hosts = {
+        f"{service}-{color}": services[f"{service}-{color}"]["networks"]["default"]["ipv4_address"]
+        for service in ("backend", "frontend")
+        for color in ("blue", "green")
+    }
+    assert hosts == {
+        "backend-blue": "${STACK_NET:-172.30.77}.11",
+        "frontend-blue": "${STACK_NET:-172.30.77}.12",
+        "backend-green": "${STACK_NET:-172.30.77}.21",
+        "frontend-green": "${STACK_NET:-172.30.77}.22",
+    }
+    (pool,) = compose()["networks"]["default"]["ipam"]["config"]
+    assert pool == {"subnet": "${STACK_NET:-172.30.77}.0/24", "ip_range": "${STACK_NET:-172.30.77}.128/25"}
 
 
 def test_the_backend_image_runs_the_one_launcher() -> None:

@@ -1,67 +1,60 @@
-"""The active-upstream file: rendering, parsing, atomic replacement and restore."""
+"""What nginx reads from the state directory: the active-color marker (flipped atomically, no reload) and the
+upstream pools at the colors' fixed addresses."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 
-from deploy.errors import DeployError
-from deploy.nginx_config import ActiveFile, parse_active, render
+from deploy.nginx_config import MARKER, UPSTREAMS, ActiveFile, address, render_upstreams
 
 
-@pytest.mark.parametrize("color, idle", [("blue", "green"), ("green", "blue")])
-def test_render_routes_public_to_active_and_preview_to_idle(color: str, idle: str) -> None:
-    text = render(color)
-    assert f"set $active_color {color};" in text
-    assert f"set $idle_color {idle};" in text
-    assert parse_active(text) == color
+def test_without_the_marker_blue_is_active(tmp_path: Path) -> None:
+    assert ActiveFile(tmp_path / "nginx").active() == "blue"
 
 
-def test_render_refuses_an_unknown_color() -> None:
-    with pytest.raises(ValueError, match="unknown color"):
-        render("red")
-
-
-@pytest.mark.parametrize("text", ["", "set $active_color red;", "# set $active_color blue;"])
-def test_parse_refuses_a_file_without_a_valid_color(text: str) -> None:
-    with pytest.raises(DeployError, match="names no color"):
-        parse_active(text)
-
-
-def test_missing_file_means_blue_and_ensure_creates_it(tmp_path: Path) -> None:
-    active = ActiveFile(tmp_path / "nginx")
-    assert active.read() is None
-    assert active.active() == "blue"
-    assert active.ensure() == "blue"
-    assert active.read() == render("blue")
-
-
-def test_ensure_keeps_an_existing_choice(tmp_path: Path) -> None:
+def test_writing_a_color_flips_the_marker_and_leaves_no_temp_file(tmp_path: Path) -> None:
     active = ActiveFile(tmp_path)
     active.write("green")
-    assert active.ensure() == "green"
-
-
-def test_write_replaces_the_file_by_rename_and_leaves_no_temp_file(tmp_path: Path) -> None:
-    active = ActiveFile(tmp_path)
-    active.write("blue")
-    inode = active.path.stat().st_ino
+    assert active.active() == "green" and (tmp_path / MARKER).is_file()
     active.write("green")
     assert active.active() == "green"
-    assert active.path.stat().st_ino != inode  # a new file: nginx, which mounts the directory, sees it
-    assert [p.name for p in tmp_path.iterdir()] == ["active.conf"]
-    assert active.path.stat().st_mode & 0o777 == 0o644
+    active.write("blue")
+    assert active.active() == "blue" and list(tmp_path.iterdir()) == []
 
 
-def test_restore_puts_back_the_snapshot_or_removes_the_file(tmp_path: Path) -> None:
+def test_restore_puts_the_snapshot_back(tmp_path: Path) -> None:
     active = ActiveFile(tmp_path)
     snapshot = active.read()
     active.write("green")
     active.restore(snapshot)
-    assert not active.path.exists()
-    active.write("blue")
-    snapshot = active.read()
-    active.write("green")
-    active.restore(snapshot)
-    assert active.read() == snapshot
+    assert active.active() == "blue"
+
+
+def test_an_unknown_color_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="unknown color"):
+        ActiveFile(tmp_path).write("red")
+
+
+def test_ensure_writes_the_upstreams_and_migrates_the_first_mechanism(tmp_path: Path) -> None:
+    (tmp_path / "active.conf").write_text("set $active_color green;\nset $idle_color blue;\n")
+    active = ActiveFile(tmp_path)
+    assert active.ensure("10.9.8") == "green"
+    assert not (tmp_path / "active.conf").exists()
+    assert (tmp_path / UPSTREAMS).read_text() == render_upstreams("10.9.8")
+    assert active.ensure("10.9.8") == "green", "idempotent"
+
+
+def test_each_color_has_keep_alive_pools_at_its_fixed_addresses() -> None:
+    text = render_upstreams("172.30.77")
+    pools = dict(re.findall(r"upstream (\w+) \{\n    server ([\d.:]+);", text))
+    assert pools == {
+        "backend_blue": "172.30.77.11:8000",
+        "backend_green": "172.30.77.21:8000",
+        "frontend_blue": "172.30.77.12:8501",
+        "frontend_green": "172.30.77.22:8501",
+    }
+    assert text.count("keepalive_timeout 60s;") == 4 and "keepalive 32;" in text
+    assert address("10.1.2", "backend", "green") == "10.1.2.21"

@@ -13,7 +13,8 @@ import pandas as pd
 from analyst_ui.charts import BAND_ORDER
 from analyst_ui.client import BackendClient, BackendFailed, Problem
 
-RESULT_COLUMNS = ("probability_default", "label", "risk_band")
+RESULT_COLUMNS = ("probability_default", "label", "risk_band")  # every scored CSV has them
+SHOWN_FIRST = (*RESULT_COLUMNS, "decision", "reason_1", "reason_2", "reason_3", "reason_4")
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,7 @@ class BatchSummary:
     above_threshold: int
     mean_probability: float
     band_counts: dict[str, int]
+    decision_counts: dict[str, int]  # by outcome name, in the order they first appear; empty without decisions
 
     @property
     def share_above_threshold(self) -> float:
@@ -70,11 +72,13 @@ def read_scored_csv(content: bytes) -> pd.DataFrame:
 def summarize(table: pd.DataFrame) -> BatchSummary:
     """Count, rows labelled as default (probability at or above the threshold), mean, rows per band."""
     counts = table["risk_band"].value_counts()
+    decisions = table["decision"].value_counts(sort=False) if "decision" in table.columns else pd.Series(dtype=int)
     return BatchSummary(
         count=len(table),
         above_threshold=int((table["label"] == 1).sum()),
         mean_probability=float(table["probability_default"].mean()) if len(table) else 0.0,
         band_counts={band: int(counts.get(band, 0)) for band in BAND_ORDER},
+        decision_counts={str(name): int(number) for name, number in decisions.items()},
     )
 
 

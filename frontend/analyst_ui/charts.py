@@ -55,10 +55,15 @@ def probability_gauge(probability: float, threshold: float, risk_bands: dict[str
     return figure
 
 
-def factors_chart(factors: Sequence[dict[str, Any]]) -> go.Figure:
-    """Horizontal bars of signed contributions: red pushes towards default, green away from it."""
+def factors_chart(factors: Sequence[dict[str, Any]], feature_labels: dict[str, str] | None = None) -> go.Figure:
+    """Horizontal bars of signed contributions: red pushes towards default, green away from it. Features are
+    named in the analyst's words (`feature_labels`, from GET /model), else by their name with spaces."""
     ordered = list(reversed(factors))  # largest at the top
-    labels = [f"<b>{f['feature'].replace('_', ' ')}</b><br>{shorten(str(f['value']))}" for f in ordered]
+    names = feature_labels or {}
+    labels = [
+        f"<b>{names.get(f['feature']) or f['feature'].replace('_', ' ')}</b><br>{shorten(str(f['value']))}"
+        for f in ordered
+    ]
     contributions = [float(f["contribution"]) for f in ordered]
     reach = max((abs(c) for c in contributions), default=1.0) or 1.0
     figure = go.Figure(

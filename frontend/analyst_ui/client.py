@@ -117,15 +117,17 @@ class BackendClient:
         return self._call("GET", f"/model/plots/{name}", self.settings.BACKEND_TIMEOUT).content
 
     def predict(self, applicant: dict[str, Any]) -> dict[str, Any]:
-        """POST /predict: probability, label, risk band and top factors of one applicant."""
+        """POST /predict: probability, label, risk band, decision, top factors and reasons of one applicant."""
         return self._json("POST", "/predict", self.settings.BACKEND_TIMEOUT, json=applicant)
 
     def predict_csv(self, csv_bytes: bytes) -> ScoredCsv:
-        """POST /predict/batch with a CSV body, asking for the scored CSV back."""
+        """POST /predict/batch?explain=true with a CSV body, asking for the scored CSV back (with decisions
+        and principal reasons)."""
         response = self._call(
             "POST",
             "/predict/batch",
             self.settings.BACKEND_BATCH_TIMEOUT,
+            params={"explain": "true"},
             data=csv_bytes,
             headers={"Content-Type": "text/csv", "Accept": "text/csv"},
         )

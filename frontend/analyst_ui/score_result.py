@@ -1,12 +1,15 @@
-"""How one scored applicant is shown: gauge, decision at the threshold, risk band, top factors."""
+"""How one scored applicant is shown: the decision, gauge, prediction at the threshold, risk band, top factors,
+the principal reasons and a copyable decision summary."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import streamlit as st
 
 from analyst_ui import charts
+from analyst_ui.decision import decision_color, decision_summary
 
 
 def probability_text(probability: float) -> str:
@@ -14,9 +17,21 @@ def probability_text(probability: float) -> str:
     return f"{probability:.1%}"
 
 
-def render_score(result: dict[str, Any], card: dict[str, Any]) -> None:
-    """The score of one applicant; `card` (GET /model) gives the risk bands and the class names."""
+def render_decision(result: dict[str, Any], card: dict[str, Any]) -> None:
+    """The policy's outcome as a colored headline, with what it means."""
+    decision = result.get("decision")
+    if not decision:  # a backend older than decision policies
+        return
+    outcomes = (card.get("decision_policy") or {}).get("outcomes") or []
+    st.subheader(f":{decision_color(decision['name'], outcomes)}[{decision['label']}]", anchor=False)
+    st.markdown(decision.get("wording", ""))
+
+
+def render_score(result: dict[str, Any], card: dict[str, Any], scored_at: datetime) -> None:
+    """The score of one applicant; `card` (GET /model) gives the risk bands, the class names, the decision
+    policy and the features in an analyst's words; `scored_at` goes into the decision summary."""
     probability, threshold = float(result["probability_default"]), float(result["threshold"])
+    render_decision(result, card)
     st.plotly_chart(
         charts.probability_gauge(probability, threshold, card["risk_bands"]),
         key="score_gauge",
@@ -37,6 +52,33 @@ def render_score(result: dict[str, Any], card: dict[str, Any]) -> None:
         f"on the **{result.get('color')}** deployment"
     )
     factors = result.get("top_factors") or []
+    labels = card.get("feature_labels") or {}
     if factors:
-        st.plotly_chart(charts.factors_chart(factors), key="score_factors", config=charts.CHART_CONFIG)
+        st.plotly_chart(charts.factors_chart(factors, labels), key="score_factors", config=charts.CHART_CONFIG)
         st.caption("Red bars push this applicant towards default, green bars away from it (in the model's units).")
+    reasons = result.get("reasons")
+    if reasons is not None:
+        st.markdown("**Principal reasons** (the factors raising the risk most, largest first)")
+        st.markdown("\n".join(f"{n}. {reason}" for n, reason in enumerate(reasons, 1)) or "None: no factor raises it.")
+    if result.get("decision"):
+        st.markdown("**Decision summary** (copy it with the icon at its top right)")
+        st.code(decision_summary(result, card, scored_at), language=None, wrap_lines=True)
+        render_policy(card)
+
+
+def render_policy(card: dict[str, Any]) -> None:
+    """How decisions are made: the outcomes over the probability and why the threshold is where it is."""
+    policy = card.get("decision_policy") or {}
+    outcomes = policy.get("outcomes") or []
+    if not outcomes:
+        return
+    with st.expander("How the decision is made"):
+        st.markdown(
+            "\n".join(
+                f"- **{o['label']}**: probability of default from {o['from']:.1%} "
+                f"{'up to ' + format(o['to'], '.1%') if o['to'] < 1 else 'up'}. {o.get('wording', '')}"
+                for o in outcomes
+            )
+        )
+        if policy.get("threshold_rationale"):
+            st.caption(policy["threshold_rationale"])

@@ -37,10 +37,19 @@ class Settings(BaseSettings):
     )
 
     BACKEND_URL: BackendUrl = DEFAULT_BACKEND_URL
+    # Behind nginx: the backend of the ACTIVE color, for sessions opened on the public port (nginx tells the
+    # route in X-Stack-Route), so that a page opened before a switch scores with the new color after it.
+    PUBLIC_BACKEND_URL: BackendUrl | None = None
     BACKEND_STATUS_TIMEOUT: Seconds = 3.0
     BACKEND_TIMEOUT: Seconds = 15.0
     BACKEND_BATCH_TIMEOUT: Seconds = 120.0
     APP_REVISION: Revision = "unknown"  # set in the image from the release it was built for
+
+    def for_route(self, route: str | None) -> Settings:
+        """These settings for a session that came through nginx's `route` (public or preview; None: directly)."""
+        if route == "public" and self.PUBLIC_BACKEND_URL:
+            return self.model_copy(update={"BACKEND_URL": self.PUBLIC_BACKEND_URL})
+        return self
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> Settings:

@@ -44,6 +44,9 @@ def test_summary_counts_rows_above_the_threshold_and_per_band() -> None:
     assert (summary.count, summary.above_threshold, summary.share_above_threshold) == (4, 2, 0.5)
     assert summary.mean_probability == 0.4125
     assert summary.band_counts == {"low": 1, "medium": 1, "high": 2}
+    assert summary.decision_counts == {}  # a backend older than decisions
+    decided = summarize(table.assign(decision=["decline", "decline", "refer", "approve"]))
+    assert decided.decision_counts == {"decline": 2, "refer": 1, "approve": 1}
 
 
 def test_problems_table_keeps_header_problems_without_a_row() -> None:

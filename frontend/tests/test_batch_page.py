@@ -56,14 +56,26 @@ def test_upload_shows_results_summary_and_the_scored_download(backend, open_app,
     assert metrics["At or above the threshold"] == f"{above / 3:.1%}"
     assert any(chart.proto.id.endswith("batch_histogram") for chart in app.get("plotly_chart"))
 
+    assert results["decision"].tolist() == [p["decision"] for p in expected]
     assert "Download the scored CSV" in [button.label for button in app.get("download_button")]
     scored_csv = requests.post(
-        f"{backend.url}/predict/batch",
+        f"{backend.url}/predict/batch?explain=true",
         data=content,
         headers={"Content-Type": "text/csv", "Accept": "text/csv"},
         timeout=30,
-    ).content
-    assert app.session_state["batch.outcome"][1].csv == scored_csv
+    ).text
+    downloaded = app.session_state["batch.outcome"][1].csv.decode()
+    assert without_time(downloaded) == without_time(scored_csv)  # the backend's CSV, with reasons
+    header = next(csv.reader(io.StringIO(downloaded)))
+    assert header[-11:] == ["probability_default", "label", "risk_band", "decision"] + [
+        f"reason_{i}" for i in range(1, 5)
+    ] + ["threshold", "model_version", "scored_at"]
+    assert any(row["reason_1"] for row in csv.DictReader(io.StringIO(downloaded)))
+
+
+def without_time(text: str) -> list[list[str]]:
+    """The CSV's rows without their last column (scored_at: the two requests may fall in different seconds)."""
+    return [row[:-1] for row in csv.reader(io.StringIO(text))]
 
 
 def test_the_template_is_accepted_as_it_is(backend, open_app, schema: dict) -> None:

@@ -73,6 +73,12 @@ def test_a_browser_scores_an_applicant_uploads_a_batch_and_reads_the_model_card(
     browser.wait_for(f"{count('stPlotlyChart')} == 2 && {count('stMetricValue')} >= 4")
     expected = requests.post(f"{backend.url}/predict", json=schema["example"], timeout=10).json()
     assert probability_text(expected["probability_default"]) in browser.evaluate(texts("stMetricValue"))
+    browser.wait_for(f"{count('stCode')} == 1")
+    page = browser.evaluate("document.querySelector('[data-testid=stMain]').innerText")
+    assert expected["decision"]["label"] in browser.evaluate(texts("stHeading"))
+    assert expected["decision"]["wording"] in page
+    assert expected["reasons"] and all(reason in page for reason in expected["reasons"])
+    assert f"Decision: {expected['decision']['label']}" in browser.evaluate(texts("stCode"))[0]
     browser.screenshot(ARTIFACTS / "score-result.png")
 
     batch = tmp_path / "applicants.csv"

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from datetime import datetime, timezone
+
 from analyst_ui import charts
 from analyst_ui.applicant_form import label_of
+from analyst_ui.decision import decision_color, decision_summary
 from analyst_ui.model_card import METRIC_NAMES, metrics_table, ordered_plots, sorted_candidates
 
 BANDS = {"medium": 0.15, "high": 0.3}
@@ -30,6 +33,51 @@ def test_factor_bars_are_red_towards_default_and_green_away_largest_on_top() -> 
     bars = charts.factors_chart(factors).data[0]
     assert list(bars.x) == [-0.4, 0.9]  # plotly draws the last bar at the top
     assert list(bars.marker.color) == [charts.AWAY_FROM_DEFAULT, charts.TOWARDS_DEFAULT]
+    assert [label.split("<br>")[0] for label in bars.y] == ["<b>purpose</b>", "<b>checking</b>"]
+    named = charts.factors_chart(factors, {"checking": "Checking account"}).data[0]
+    assert [label.split("<br>")[0] for label in named.y] == ["<b>purpose</b>", "<b>Checking account</b>"]
+
+
+POLICY = [{"name": "approve"}, {"name": "refer"}, {"name": "decline"}]
+
+
+@pytest.mark.parametrize(
+    "name, outcomes, color",
+    [
+        ("approve", POLICY, "green"),
+        ("refer", POLICY, "orange"),
+        ("decline", POLICY, "red"),
+        ("yes", [{"name": "yes"}, {"name": "no"}], "green"),
+        ("unknown", POLICY, "orange"),
+    ],
+)
+def test_the_decision_headline_is_green_for_the_lowest_outcome_red_for_the_highest(
+    name: str, outcomes: list, color: str
+) -> None:
+    assert decision_color(name, outcomes) == color
+
+
+def test_the_decision_summary_holds_decision_reasons_model_and_time() -> None:
+    result = {
+        "probability_default": 0.4213,
+        "threshold": 0.28,
+        "risk_band": "high",
+        "decision": {"name": "decline", "label": "Decline", "wording": "High risk."},
+        "reasons": ["Checking account is overdrawn", "Long loan duration (36 months)"],
+        "model_version": "3",
+    }
+    card = {"name": "credit-default", "algorithm": "catboost"}
+    text = decision_summary(result, card, datetime(2026, 11, 23, 20, 15, 7, tzinfo=timezone.utc))
+    assert text.splitlines() == [
+        "Decision: Decline",
+        "Probability of default: 42.1% (threshold 28.0%, risk band high)",
+        "Principal reasons:",
+        "  1. Checking account is overdrawn",
+        "  2. Long loan duration (36 months)",
+        "Model: credit-default v3 (catboost)",
+        "Scored: 2026-11-23 20:15:07 UTC",
+    ]
+    assert "none (no factor raises the risk)" in decision_summary({**result, "reasons": []}, card, datetime.now())
 
 
 def test_metrics_table_uses_readable_names_and_keeps_unknown_metrics() -> None:

@@ -114,12 +114,16 @@ def test_csv_batch_gives_the_backends_scored_csv(backend) -> None:
     body = (",".join(names) + "\n" + ",".join(str(schema["example"][n]) for n in names) + "\n").encode()
     scored = client.predict_csv(body)
     direct = requests.post(
-        f"{backend.url}/predict/batch",
+        f"{backend.url}/predict/batch?explain=true",
         data=body,
         headers={"Content-Type": "text/csv", "Accept": "text/csv"},
         timeout=30,
     )
-    assert scored.content == direct.content
+    # the same CSV with the principal reasons, up to its last column (scored_at: the time of each request)
+    assert [line.rsplit(",", 1)[0] for line in scored.content.decode().splitlines()] == [
+        line.rsplit(",", 1)[0] for line in direct.text.splitlines()
+    ]
+    assert "reason_1" in direct.text.splitlines()[0] and "Checking account" in scored.content.decode()
     assert (scored.model_version, scored.color) == (client.status().model_version, "green")
 
 

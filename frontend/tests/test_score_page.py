@@ -66,6 +66,21 @@ def test_submitting_shows_the_backends_score_and_keeps_the_inputs(backend, open_
     assert gauge_value(app) == pytest.approx(expected["probability_default"] * 100)
     assert any(f"model **v{expected['model_version']}**" in c.value and "**green**" in c.value for c in app.caption)
     assert any(chart.proto.id.endswith("score_factors") for chart in app.get("plotly_chart"))
+    (headline,) = [h.value for h in app.subheader if expected["decision"]["label"] in h.value]
+    assert headline in (f":{color}[{expected['decision']['label']}]" for color in ("green", "orange", "red"))
+    assert expected["decision"]["wording"] in [m.value for m in app.markdown]
+    reasons = "\n".join(f"{n}. {reason}" for n, reason in enumerate(expected["reasons"], 1))
+    assert expected["reasons"] and reasons in [m.value for m in app.markdown]
+    (summary,) = [code.value for code in app.code]
+    assert summary.startswith(f"Decision: {expected['decision']['label']}\n")
+    assert all(reason in summary for reason in expected["reasons"])
+    assert f"v{expected['model_version']}" in summary and "Scored: " in summary
+    labels = requests.get(f"{backend.url}/model", timeout=10).json()["feature_labels"]
+    factors = next(chart for chart in app.get("plotly_chart") if chart.proto.id.endswith("score_factors"))
+    shown = json.loads(factors.proto.spec)["data"][0]["y"]
+    assert [label.split("<br>")[0] for label in shown] == [
+        f"<b>{labels[f['feature']]}</b>" for f in reversed(expected["top_factors"])
+    ]  # features in the analyst's words
 
     click(app, "Score applicant")  # re-submitting keeps what was entered
     assert app.number_input(key=field_key("duration_in_month")).value == 48

@@ -67,3 +67,11 @@ def test_direct_construction_is_validated_and_frozen() -> None:
         Settings(BACKEND_TIMEOUT=0)
     with pytest.raises(ValidationError):
         settings.BACKEND_TIMEOUT = 5  # type: ignore[misc]
+
+
+def test_public_sessions_score_with_the_active_color_behind_nginx() -> None:
+    settings = Settings.from_env({"BACKEND_URL": "http://backend-blue:8000", "PUBLIC_BACKEND_URL": "http://nginx:8090"})
+    assert settings.for_route("public").BACKEND_URL == "http://nginx:8090"
+    assert settings.for_route("preview").BACKEND_URL == "http://backend-blue:8000", "the preview tries its own color"
+    assert settings.for_route(None) is settings
+    assert Settings.from_env({}).for_route("public").BACKEND_URL == DEFAULT_BACKEND_URL

@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from analyst_ui import charts
-from analyst_ui.batch import RESULT_COLUMNS, score_csv, summarize, template_csv
+from analyst_ui.batch import SHOWN_FIRST, score_csv, summarize, template_csv
 from analyst_ui.client import BackendError
 from analyst_ui.context import ready_backend, schema_and_card, show_backend_error
 
@@ -17,7 +17,9 @@ schema, card = schema_and_card(client, status)
 
 st.markdown(
     "Upload a CSV with a header row naming every feature (any column order). "
-    "Start from the template: it holds one real applicant."
+    "Start from the template: it holds one real applicant. The scored CSV adds each applicant's "
+    "probability, label, risk band, decision and up to four principal reasons, with the threshold, "
+    "the model version and the time of scoring."
 )
 st.download_button(
     "Download the template CSV",
@@ -49,7 +51,7 @@ if isinstance(outcome, BackendError):
 summary = summarize(outcome.table)
 threshold = float(card["threshold"])
 st.subheader(f"{upload.name}: {summary.count} applicants scored")
-count_column, above_column, mean_column, band_column = st.columns(4)
+count_column, above_column, mean_column, band_column, decision_column = st.columns(5)
 count_column.metric("Applicants", summary.count)
 above_column.metric(
     "At or above the threshold",
@@ -58,6 +60,13 @@ above_column.metric(
 )
 mean_column.metric("Mean probability", f"{summary.mean_probability:.1%}")
 band_column.metric("Low / medium / high", " / ".join(str(summary.band_counts[band]) for band in charts.BAND_ORDER))
+outcomes = [o["name"] for o in (card.get("decision_policy") or {}).get("outcomes", [])]
+if outcomes:
+    decision_column.metric(
+        " / ".join(name.capitalize() for name in outcomes),
+        " / ".join(str(summary.decision_counts.get(name, 0)) for name in outcomes),
+        help="applicants per outcome of the decision policy (see the score page for what each means)",
+    )
 st.plotly_chart(
     charts.probability_histogram(outcome.table, threshold), key="batch_histogram", config=charts.CHART_CONFIG
 )
@@ -70,8 +79,13 @@ st.dataframe(
         ),
         "label": st.column_config.NumberColumn("label", help="1 = default expected at the threshold"),
         "risk_band": st.column_config.TextColumn("risk band"),
+        "decision": st.column_config.TextColumn("decision"),
+        **{f"reason_{i}": st.column_config.TextColumn(f"reason {i}") for i in range(1, 5)},
     },
-    column_order=[*RESULT_COLUMNS, *(c for c in outcome.table.columns if c not in RESULT_COLUMNS)],
+    column_order=[
+        *(c for c in SHOWN_FIRST if c in outcome.table.columns),
+        *(c for c in outcome.table.columns if c not in SHOWN_FIRST),
+    ],
 )
 st.download_button(
     "Download the scored CSV",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
+
 import streamlit as st
 
 from analyst_ui.applicant_form import clear_inputs, forget_inputs_of_other_schema, render_applicant_form
@@ -10,6 +12,7 @@ from analyst_ui.context import ready_backend, schema_and_card, show_backend_erro
 from analyst_ui.score_result import render_score
 
 RESULT_KEY = "score.result"
+SCORED_AT_KEY = "score.scored_at"
 
 st.title("Score an applicant")
 client, status = ready_backend()
@@ -27,11 +30,12 @@ with result_column:
         try:
             with st.spinner("Scoring…"):
                 st.session_state[RESULT_KEY] = client.predict(applicant)
+                st.session_state[SCORED_AT_KEY] = datetime.now(timezone.utc)
         except BackendError as error:
             st.session_state.pop(RESULT_KEY, None)
             show_backend_error(error)
     result = st.session_state.get(RESULT_KEY)
     if result is not None:
-        render_score(result, card)
+        render_score(result, card, st.session_state.get(SCORED_AT_KEY) or datetime.now(timezone.utc))
     elif applicant is None:
         st.info("Fill in the form and press **Score applicant**.", icon=":material/arrow_back:")

@@ -47,6 +47,15 @@ def test_bundle_matches_the_data_and_the_registry(full_run: Path) -> None:
     assert 0 < meta["threshold"] < 1 and meta["risk_bands"]["high"] == meta["threshold"]
     assert meta["dataset"]["sha256"] == "2c0bae00275c028fc853a1ea72cc7a68002c3f6876c41300c5c948711540c8c6"
     assert meta["dropped_features"] == []
+    assert list(meta["reason_codes"]["features"]) == meta["feature_order"], "a reason text for every feature"
+    outcomes = meta["decision_policy"]["outcomes"]
+    assert [(o["from"], o["to"]) for o in outcomes] == [
+        (0.0, meta["risk_bands"]["medium"]),
+        (meta["risk_bands"]["medium"], meta["threshold"]),
+        (meta["threshold"], 1.0),
+    ]
+    assert sum(o["holdout_share"] for o in outcomes) == pytest.approx(1.0)
+    assert f"threshold {meta['threshold']:.3f}" in meta["decision_policy"]["threshold_rationale"]
     assert 0.70 <= meta["metrics"]["test_roc_auc"] <= 0.9
     for plot in meta["plots"].values():
         assert (bundle / plot).read_bytes()[:4] == b"\x89PNG"

@@ -87,7 +87,10 @@ def test_the_german_credit_champions_card_has_every_section(full_run: Path) -> N
         assert fact in markdown, fact
     champion = meta["candidate"]
     assert f"`{champion}` (champion)" in markdown and "Not deployed yet" in markdown
-    assert f"(predicted default) when P(default) is {meta['threshold']:.3f} or more. It maximises F1" in markdown
+    assert f"(predicted default) when P(default) is {meta['threshold']:.3f} or more." in markdown
+    assert meta["decision_policy"]["threshold_rationale"] in markdown, "the decision policy's rationale in words"
+    for outcome in meta["decision_policy"]["outcomes"]:
+        assert f"| {outcome['label']} | {outcome['from']:.3f} | {outcome['to']:.3f} |" in markdown
     assert "| `sex` | n | default rate | flagged rate |" in markdown
     assert "| default rate | 0.300 (" in markdown and "recall / TPR (share of default cases flagged)" in markdown
     overall = meta["fairness"]["overall"]["holdout"]["roc_auc"]
@@ -126,6 +129,12 @@ def test_another_dataset_states_its_own_data_and_groups(store: Path) -> None:
     cfg["fairness"]["groups"] = {
         "coast": {"column": "region", "map": {"coastal": ["north", "west"], "inland": ["south", "east"]}},
         "tenure_band": {"column": "tenure", "bins": [0, 12, 36, 100]},
+    }
+    cfg["reasons"] = {
+        "features": {
+            "income": {"label": "Income", "high": "High income", "low": "Low income"},
+            "tenure": {"label": "Tenure", "high": "Long tenure", "low": "Short tenure"},
+        }
     }
     cfg["behavioral_tests"] = [
         {

@@ -44,6 +44,13 @@ def test_another_binary_csv_trains_with_a_config_change_only(store: Path) -> Non
     cfg["registered_model_name"] = "churn"
     cfg["experiment_name"] = "churn"
     cfg["quality_gate"]["min_test_roc_auc"] = 0.5
+    cfg["reasons"] = {
+        "features": {
+            "income": {"label": "Income", "high": "High income ({value})", "low": "Low income ({value})"},
+            "region": {"label": "Region", "categories": {"east": "Lives in the east"}, "template": "Region: {value}"},
+            "tenure": {"label": "Tenure", "high": "Long tenure", "low": "Short tenure ({value} months)"},
+        }
+    }
     # The governance sections describe German credit's columns: another dataset declares its own (none here).
     cfg.update(fairness={"groups": {}}, behavioral_tests=[], model_card={})
     assert train(store, cfg) == 0
@@ -54,6 +61,12 @@ def test_another_binary_csv_trains_with_a_config_change_only(store: Path) -> Non
     assert schema["region"]["categories"] == ["east", "north", "south"]
     assert schema["income"]["dtype"] == "float" and schema["tenure"]["dtype"] == "integer"
     assert meta["dataset"]["positive_label"] == "yes" and meta["dataset"]["target"] == "churned"
+    assert meta["reason_codes"]["features"]["region"]["categories"] == {
+        "east": "Lives in the east",
+        "north": "Region: north",
+        "south": "Region: south",
+    }
+    assert [o["name"] for o in meta["decision_policy"]["outcomes"]] == ["approve", "refer", "decline"]
 
 
 @pytest.mark.parametrize(
@@ -65,6 +78,21 @@ def test_another_binary_csv_trains_with_a_config_change_only(store: Path) -> Non
         (lambda c: c["data"].update(drop_features=["not_a_feature"]), "unknown feature"),
         (lambda c: c["candidates"][0].update(params={"C": -1.0}), "bad hyperparameters"),
         (lambda c: c.update(split="nonsense"), "split"),
+        (lambda c: c["reasons"]["features"].pop("purpose"), "reasons.features has no entry for feature(s): purpose"),
+        (
+            lambda c: c["reasons"]["features"]["housing"]["categories"].update(castle="Castle"),
+            "reasons.features.housing.categories names unknown value(s): 'castle'",
+        ),
+        (lambda c: c["reasons"]["features"].update(salary={"label": "Salary"}), "unknown feature(s): salary"),
+        (lambda c: c.pop("reasons"), "reasons: Field required"),
+        (
+            lambda c: c["decision_policy"]["outcomes"][1].update({"from": "threshold"}),
+            "a gap between outcome 'approve' (to medium) and 'refer' (from threshold)",
+        ),
+        (
+            lambda c: c["decision_policy"]["outcomes"][2].update({"from": "medium"}),
+            "an overlap between outcome 'refer' (to threshold) and 'decline' (from medium)",
+        ),
     ],
 )
 def test_bad_input_exits_2_and_leaves_nothing(store: Path, capsys: pytest.CaptureFixture, change, message: str) -> None:

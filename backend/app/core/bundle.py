@@ -9,6 +9,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from app.core.bundle_decisions import DecisionPolicyInfo, ReasonTableInfo
+
 METADATA_FILE = "metadata.json"
 SUPPORTED_SCHEMA_VERSIONS = {1}
 
@@ -81,6 +83,8 @@ class BundleMetadata(_Lenient):
     feature_importance: dict[str, float] = Field(default_factory=dict)
     candidates: list[dict[str, Any]] = Field(default_factory=list)
     plots: dict[str, str] = Field(default_factory=dict)
+    decision_policy: DecisionPolicyInfo | None = None  # optional: older bundles have neither
+    reason_codes: ReasonTableInfo | None = None
     bundle_schema_version: int
 
     @model_validator(mode="after")

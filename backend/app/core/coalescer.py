@@ -7,7 +7,10 @@ loop turn so the others can join, which only pays when several arrive together. 
 counts the requests of each turn: after a turn with a single request (light load) the next one is
 scored at once, inline; after a turn with several (requests are queuing) each turn's requests are
 scored together. Nothing ever waits on a timer. Every request gets its own answer; listeners get one
-event per source and call. COALESCE_SINGLE_ROWS=false scores every request on its own (InlineScorer).
+event per source and call. Explained requests (`/predict` with reasons) are coalesced the same way when
+the model explains about as fast as it scores (precomputed SHAP tables, linear terms): the explained
+requests of a turn are scored and explained in one vectorized call, the others in another.
+COALESCE_SINGLE_ROWS=false scores every request on its own (InlineScorer).
 """
 
 from __future__ import annotations
@@ -15,17 +18,16 @@ from __future__ import annotations
 import asyncio
 
 from app.core.applicant import Row
-from app.core.scoring import Prediction, ScoringService, Source
+from app.core.scoring import Scored, ScoringService, Source
 
-Pending = tuple[ScoringService, Row, Source, "asyncio.Future[Prediction]"]
+Pending = tuple[ScoringService, Row, Source, bool, "asyncio.Future[Scored]"]
 
 
 class InlineScorer:
     """Scores each single-row request on its own, at once (the coalescer turned off)."""
 
-    async def predict(self, service: ScoringService, applicant: Row, source: Source) -> Prediction:
-        (prediction,) = service.predict([applicant], source)
-        return prediction
+    async def predict(self, service: ScoringService, applicant: Row, source: Source, explain: bool = False) -> Scored:
+        return service.predict_one(applicant, source, explain)
 
 
 class RowCoalescer:
@@ -37,17 +39,16 @@ class RowCoalescer:
         self._busy = False  # the last counted turn had more than one request
         self.calls = 0  # model calls made (for tests and curiosity)
 
-    async def predict(self, service: ScoringService, applicant: Row, source: Source) -> Prediction:
+    async def predict(self, service: ScoringService, applicant: Row, source: Source, explain: bool = False) -> Scored:
         loop = asyncio.get_running_loop()
         self._arrivals += 1
         if self._arrivals == 1:
             loop.call_soon(self._end_turn)  # runs after every request already ready in this turn
         if not self._busy and not self._pending:
             self.calls += 1
-            (prediction,) = service.predict([applicant], source)
-            return prediction
-        future: asyncio.Future[Prediction] = loop.create_future()
-        self._pending.append((service, applicant, source, future))
+            return service.predict_one(applicant, source, explain)
+        future: asyncio.Future[Scored] = loop.create_future()
+        self._pending.append((service, applicant, source, explain, future))
         if len(self._pending) == 1:
             loop.call_soon(self._flush)
         return await future
@@ -57,17 +58,17 @@ class RowCoalescer:
 
     def _flush(self) -> None:
         pending, self._pending = self._pending, []
-        by_service: dict[int, list[Pending]] = {}
-        for entry in pending:  # one service, unless a reload swapped it in between
-            by_service.setdefault(id(entry[0]), []).append(entry)
-        for entries in by_service.values():
+        groups: dict[tuple[int, bool], list[Pending]] = {}
+        for entry in pending:  # one service (unless a reload swapped it in between), explained or not
+            groups.setdefault((id(entry[0]), entry[3]), []).append(entry)
+        for entries in groups.values():
             self._score(entries)
 
     def _score(self, entries: list[Pending]) -> None:
-        service = entries[0][0]
+        service, explain = entries[0][0], entries[0][3]
         self.calls += 1
         try:
-            predictions = service.predict_rows([e[1] for e in entries], [e[2] for e in entries])
+            predictions = service.predict_rows([e[1] for e in entries], [e[2] for e in entries], explain)
         except Exception as exc:  # noqa: BLE001 - each waiting request fails as it would alone
             for *_, future in entries:
                 if not future.done():

@@ -10,8 +10,6 @@ from typing import Any
 from app.core.bundle import BundleMetadata, CategoricalFeature, NumericFeature
 from app.core.errors import ApiError, FieldError
 
-RESULT_COLUMNS = ("probability_default", "label", "risk_band")
-
 
 def parse_csv(body: bytes, metadata: BundleMetadata) -> tuple[list[str], list[dict[str, Any]]]:
     """(header, records) with numbers converted; blank lines are skipped, rows count from 0."""
@@ -76,14 +74,18 @@ def _convert(text: str, feature: NumericFeature | CategoricalFeature) -> Any:
 
 
 def to_csv(
-    columns: Sequence[str], names: Sequence[str], rows: Iterable[Sequence[Any]], results: Sequence[Sequence[Any]]
+    columns: Sequence[str],
+    names: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    result_columns: Sequence[str],
+    results: Iterable[Sequence[Any]],
 ) -> bytes:
-    """`columns` of the rows (values in `names` order), then probability_default, label and risk_band
-    (`results`: one column each); null as an empty field."""
+    """`columns` of the rows (values in `names` order), then the `result_columns` (`results`: one row of
+    values per row); null as an empty field."""
     positions = [names.index(column) for column in columns]
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow([*columns, *RESULT_COLUMNS])
-    for row, result in zip(rows, zip(*results)):
+    writer.writerow([*columns, *result_columns])
+    for row, result in zip(rows, results):
         writer.writerow([*("" if row[p] is None else row[p] for p in positions), *result])
     return buffer.getvalue().encode("utf-8")

@@ -17,7 +17,9 @@ import numpy as np
 
 from app.core.applicant import ApplicantParser, Row
 from app.core.bundle import Bundle, BundleError
+from app.core.decisions import DecisionPolicy
 from app.core.predictors import Predictor
+from app.core.reasons import ReasonWriter
 
 logger = logging.getLogger(__name__)
 
@@ -29,6 +31,7 @@ class Prediction:
     probability: float
     label: int
     risk_band: str
+    decision: str  # the name of the decision policy's outcome
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +42,7 @@ class Predictions:
     probabilities: list[float]
     labels: list[int]
     risk_bands: list[str]
+    decisions: list[str]
 
     def __len__(self) -> int:
         return len(self.probabilities)
@@ -46,8 +50,8 @@ class Predictions:
     def __iter__(self) -> Iterator[Prediction]:
         return map(Prediction, *self.columns())
 
-    def columns(self) -> tuple[list[float], list[int], list[str]]:
-        return self.probabilities, self.labels, self.risk_bands
+    def columns(self) -> tuple[list[float], list[int], list[str], list[str]]:
+        return self.probabilities, self.labels, self.risk_bands, self.decisions
 
     def take(self, indices: list[int]) -> Predictions:
         """The predictions at these positions."""
@@ -63,6 +67,17 @@ class Factor:
     feature: str
     value: Any
     contribution: float
+
+
+@dataclass(frozen=True, slots=True)
+class Explanation:
+    """One applicant's explanation: the top factors by |contribution| and the principal reasons (texts)."""
+
+    factors: list[Factor]
+    reasons: list[str]
+
+
+Scored = tuple[Prediction, Explanation | None]  # one single-row request's answer (no explanation: explain=false)
 
 
 @dataclass(frozen=True)
@@ -81,7 +96,10 @@ PredictionListener = Callable[[PredictionEvent], None]
 
 
 class ScoringService:
-    """A loaded bundle: validation, probabilities, labels, risk bands, explanations."""
+    """A loaded bundle: validation, probabilities, labels, risk bands, decisions, explanations and reasons.
+
+    The decision policy and the reason table come from the bundle (derived from its threshold and bands,
+    with generic wording, for bundles without them); BundleError when they do not fit its schema."""
 
     def __init__(
         self,
@@ -101,16 +119,33 @@ class ScoringService:
         self.medium = bundle.metadata.risk_bands.medium
         self.high = bundle.metadata.risk_bands.high
         self.listeners = listeners
+        self.explains_fast = predictor.explains_fast
+        meta = bundle.metadata
+        try:
+            strategy = meta.model_extra.get("threshold_strategy") if meta.model_extra else None
+            self.policy = DecisionPolicy.of_bundle(meta.decision_policy, self.threshold, self.medium, strategy)
+            self.reason_writer = ReasonWriter.of_bundle(meta.reason_codes, meta.ordered_features())
+        except ValueError as exc:
+            raise BundleError(str(exc)) from None
 
     def classify(self, probabilities: np.ndarray) -> Predictions:
-        """Labels at the threshold; bands: high from `high`, else medium from `medium`, else low.
-        Plain Python for a few rows (numpy's per-call overhead dominates there), numpy for batches."""
+        """Labels at the threshold; bands: high from `high`, else medium from `medium`, else low; the
+        policy's outcome. Plain Python for a few rows (numpy's per-call overhead dominates there), numpy
+        for batches."""
         if len(probabilities) < NUMPY_FROM_ROWS:
             values = probabilities.tolist()
-            return Predictions(values, [int(p >= self.threshold) for p in values], [self._band(p) for p in values])
+            return Predictions(
+                values,
+                [int(p >= self.threshold) for p in values],
+                [self._band(p) for p in values],
+                [self.policy.decide_one(p) for p in values],
+            )
         bands = np.where(probabilities >= self.high, 2, np.where(probabilities >= self.medium, 1, 0))
         return Predictions(
-            probabilities.tolist(), (probabilities >= self.threshold).astype(int).tolist(), RISK_BANDS[bands].tolist()
+            probabilities.tolist(),
+            (probabilities >= self.threshold).astype(int).tolist(),
+            RISK_BANDS[bands].tolist(),
+            self.policy.decide(probabilities),
         )
 
     def _band(self, probability: float) -> str:
@@ -120,27 +155,55 @@ class ScoringService:
 
     def predict(self, applicants: list[Row], source: Source) -> Predictions:
         """Predictions for validated applicants, in order; listeners are notified."""
-        predictions = self.classify(self.predictor.probabilities(applicants))
+        return self._announce(source, applicants, self.classify(self.predictor.probabilities(applicants)))
+
+    def predict_explained(self, applicants: list[Row], source: Source) -> tuple[Predictions, np.ndarray]:
+        """Predictions and contributions (rows x features in the model's column order) from one model
+        input; listeners are notified."""
+        probabilities, contributions = self.predictor.explain(applicants)
+        return self._announce(source, applicants, self.classify(probabilities)), contributions
+
+    def _announce(self, source: Source, applicants: list[Row], predictions: Predictions) -> Predictions:
         if self.listeners:
             self._notify(PredictionEvent(source, self.version, self.parser.names, applicants, predictions))
         return predictions
 
-    def predict_rows(self, applicants: list[Row], sources: list[Source]) -> list[Prediction]:
-        """Single-row requests scored in one model call (see RowCoalescer); one event per source."""
-        predictions = self.classify(self.predictor.probabilities(applicants))
+    def reasons(self, applicants: list[Row], contributions: np.ndarray) -> list[list[str]]:
+        """The principal reasons of each applicant (see app.core.reasons)."""
+        return self.reason_writer.reasons(applicants, contributions)
+
+    def predict_rows(self, applicants: list[Row], sources: list[Source], explain: bool = False) -> list[Scored]:
+        """Single-row requests scored (and explained) in one model call (see RowCoalescer); one event per source."""
+        if explain:
+            probabilities, contributions = self.predictor.explain(applicants)
+        else:
+            probabilities, contributions = self.predictor.probabilities(applicants), None
+        predictions = self.classify(probabilities)
         if self.listeners:
             for source in dict.fromkeys(sources):
                 rows = [i for i, s in enumerate(sources) if s == source]
-                chosen = [applicants[i] for i in rows]
-                self._notify(PredictionEvent(source, self.version, self.parser.names, chosen, predictions.take(rows)))
-        return list(predictions)
+                self._announce(source, [applicants[i] for i in rows], predictions.take(rows))
+        if contributions is None:
+            return [(prediction, None) for prediction in predictions]
+        return list(zip(predictions, self.explanations(applicants, contributions)))
 
-    def explain(self, applicant: Row) -> list[Factor]:
-        """The top features by |contribution|, largest first."""
-        contributions = self.predictor.contributions(applicant)
-        ranked = sorted(contributions.items(), key=lambda item: abs(item[1]), reverse=True)
-        values = self.parser.record(applicant)
-        return [Factor(name, values[name], value) for name, value in ranked[: self.top_factors]]
+    def predict_one(self, applicant: Row, source: Source, explain: bool) -> Scored:
+        """One applicant, scored and (if asked) explained on its own."""
+        if not explain:
+            (prediction,) = self.predict([applicant], source)
+            return prediction, None
+        predictions, contributions = self.predict_explained([applicant], source)
+        return next(iter(predictions)), self.explanations([applicant], contributions)[0]
+
+    def explanations(self, applicants: list[Row], contributions: np.ndarray) -> list[Explanation]:
+        """Top factors (largest |contribution| first) and principal reasons of each applicant."""
+        reasons = self.reasons(applicants, contributions)
+        ranked = np.argsort(-np.abs(contributions), axis=1, kind="stable")[:, : self.top_factors].tolist()
+        names, values = self.parser.names, contributions.tolist()
+        return [
+            Explanation([Factor(names[c], applicant[c], row_values[c]) for c in columns], row_reasons)
+            for applicant, columns, row_values, row_reasons in zip(applicants, ranked, values, reasons)
+        ]
 
     def _notify(self, event: PredictionEvent) -> None:
         for listener in self.listeners:
@@ -156,13 +219,12 @@ class ScoringService:
         except Exception as exc:
             raise BundleError(f"the bundle's example row does not fit its own schema: {exc}") from None
         try:
-            (probability,) = self.predictor.probabilities([applicant])
-            contributions = self.predictor.contributions(applicant)
+            probabilities, contributions = self.predictor.explain([applicant])
+            self.explanations([applicant], contributions)
         except Exception as exc:
             raise BundleError(f"self-test prediction failed: {type(exc).__name__}: {exc}") from None
+        probability = float(probabilities[0])
         if not (math.isfinite(probability) and 0.0 <= probability <= 1.0):
             raise BundleError(f"self-test probability {probability!r} is not in [0, 1]")
-        if set(contributions) != set(self.metadata.feature_order) or not all(
-            math.isfinite(v) for v in contributions.values()
-        ):
+        if contributions.shape != (1, len(self.parser.names)) or not np.all(np.isfinite(contributions)):
             raise BundleError("self-test explanation does not cover every feature with finite values")

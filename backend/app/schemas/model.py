@@ -26,12 +26,16 @@ class ModelInfo(BaseModel):
         description="how top_factors are computed: CatBoost SHAP values or linear terms (log-odds), "
         "or the change in probability when the feature is set to its typical value"
     )
+    decision_policy: dict[str, Any] = Field(
+        description="outcomes (name, label, wording, from, to) over the probability, the threshold's rationale, "
+        "and `derived`: true when the bundle has no policy of its own (derived from threshold and risk bands)"
+    )
+    feature_labels: dict[str, str] = Field(description="each feature in an analyst's words")
     color: str
     revision: str = Field(description="the code revision (release tag) of the service")
     model_card: dict[str, Any] | None = Field(
         None, description="the card's statements: owner, intended and out-of-scope uses, limitations, data provenance"
     )
-    threshold_basis: dict[str, Any] | None = Field(None, description="how the threshold was chosen (strategy, costs)")
     fairness: dict[str, Any] | None = Field(
         None, description="fairness by group (fairlearn): groups, per-group figures with intervals, disparities, gate"
     )

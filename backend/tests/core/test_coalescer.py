@@ -27,7 +27,7 @@ async def turn(coalescer: RowCoalescer, service: ScoringService, rows: list[tupl
 def test_requests_are_scored_together_only_while_they_queue(
     service: ScoringService, applicant_rows: list[tuple]
 ) -> None:
-    alone = [next(iter(service.predict([row], "single"))) for row in applicant_rows[:6]]
+    alone = [(next(iter(service.predict([row], "single"))), None) for row in applicant_rows[:6]]
 
     async def scenario() -> list[int]:
         coalescer, calls = RowCoalescer(), []
@@ -93,6 +93,29 @@ def test_listeners_get_one_event_per_source_of_a_coalesced_call(
         ("single", [applicant_rows[2], applicant_rows[4]]),
         ("probe", [applicant_rows[3]]),
     ]
+
+
+def test_explained_requests_of_a_turn_are_scored_in_one_call_apart_from_the_others(
+    service: ScoringService, applicant_rows: list[tuple]
+) -> None:
+    rows = applicant_rows[6:12]
+
+    async def scenario() -> tuple[list, int]:
+        coalescer = RowCoalescer()
+        await turn(coalescer, service, rows[:2])  # makes the next turn a coalescing one
+        before = coalescer.calls
+        answers = await asyncio.gather(
+            *(coalescer.predict(service, row, "single", i % 2 == 0) for i, row in enumerate(rows))
+        )
+        return answers, coalescer.calls - before
+
+    answers, calls = asyncio.run(scenario())
+    assert calls == 2  # one call for the explained requests, one for the others
+    for index, (row, (prediction, explanation)) in enumerate(zip(rows, answers)):
+        alone_prediction, alone_explanation = service.predict_one(row, "single", index % 2 == 0)
+        assert prediction == alone_prediction
+        assert (explanation is None) == (index % 2 == 1)
+        assert explanation is None or explanation.reasons == alone_explanation.reasons
 
 
 def test_a_failing_call_fails_every_request_in_it(service: ScoringService, applicant_rows: list[tuple]) -> None:

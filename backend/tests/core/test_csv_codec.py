@@ -70,9 +70,10 @@ def test_empty_or_undecodable_bodies_are_400(small_metadata: BundleMetadata, bod
 
 def test_to_csv_appends_the_results() -> None:
     rows = [(None, 3), ("x", 4)]  # values in ("note", "count") order
-    text = to_csv(["count", "note"], ["note", "count"], rows, ([0.25, 0.5], [0, 1], ["medium", "high"])).decode()
+    results = [(0.25, "medium", "a, b"), (0.5, "high", "")]
+    text = to_csv(["count", "note"], ["note", "count"], rows, ("p", "band", "reason"), results).decode()
     assert list(csv.reader(io.StringIO(text))) == [
-        ["count", "note", "probability_default", "label", "risk_band"],
-        ["3", "", "0.25", "0", "medium"],
-        ["4", "x", "0.5", "1", "high"],
+        ["count", "note", "p", "band", "reason"],
+        ["3", "", "0.25", "medium", "a, b"],
+        ["4", "x", "0.5", "high", ""],
     ]

@@ -30,9 +30,11 @@ def test_requests_latency_and_errors() -> None:
 
 def test_predictions_by_label_and_batch_sizes() -> None:
     metrics = Metrics(ModelState("blue"))
-    batch = Predictions([0.9, 0.1, 0.8], [1, 0, 1], ["high", "low", "high"])
+    batch = Predictions([0.9, 0.1, 0.8], [1, 0, 1], ["high", "low", "high"], ["decline", "approve", "decline"])
     metrics.observe_predictions(PredictionEvent("batch", "3", ("x",), [(1,)] * 3, batch))
-    metrics.observe_predictions(PredictionEvent("single", "3", ("x",), [(1,)], Predictions([0.1], [0], ["low"])))
+    metrics.observe_predictions(
+        PredictionEvent("single", "3", ("x",), [(1,)], Predictions([0.1], [0], ["low"], ["approve"]))
+    )
     text = scrape(metrics)
     assert 'predictions_total{label="1",source="batch"} 2.0' in text
     assert 'predictions_total{label="0",source="batch"} 1.0' in text

@@ -11,6 +11,8 @@ import pytest
 from benchmarks.serving.report import (
     Section,
     Target,
+    decision_section,
+    decision_targets,
     direct_section,
     direct_targets,
     latency_row,
@@ -106,6 +108,38 @@ def test_section_prints_the_table_then_the_in_process_reference() -> None:
     ]
     assert list(section.results) == ["in_process_us", "servers"]
     assert [s["name"] for s in section.results["servers"]] == ["backend", "mlflow models serve"]
+
+
+def explained(c1_p50_ms: float, c8_rps: float, batch_p50_ms: float) -> ServerResult:
+    """Our server with score-only answers (c=1 p50 0.4 ms, c=8 2,000 requests/s, batch 10 ms) and these with reasons."""
+    ours = server("backend", c1_p50_ms=0.4, c8_rps=2000, batch_p50_ms=10.0, cold_start_s=0.9)
+    ours.explained = [load(1, 1000, c1_p50_ms), load(8, c8_rps, 4.0)]
+    ours.explained_batch = load(1, 1000 / batch_p50_ms, batch_p50_ms)
+    return ours
+
+
+def test_decision_targets_pass_at_their_thresholds_and_fail_just_past_them() -> None:
+    assert [t.passed for t in decision_targets(explained(1.2, 2000 / 3, 50.0), 1000)] == [True, True, True]
+    assert [t.passed for t in decision_targets(explained(1.201, 666, 50.01), 1000)] == [False, False, False]
+
+
+def test_decision_section_compares_answers_with_reasons_to_score_only_ones() -> None:
+    section = decision_section(explained(0.6, 1500, 25.0), 1000)
+    assert section.lines == [
+        "| measure | score only | with reasons | ratio |",
+        "| --- | ---: | ---: | ---: |",
+        "| /predict, c=1: requests/s | 1,000 | 1,000 | 1.00x |",
+        "| /predict, c=1: p50 / p99 ms | 0.40 / 0.80 | 0.60 / 1.20 | 1.50x |",
+        "| /predict, c=8: requests/s | 2,000 | 1,500 | 0.75x |",
+        "| /predict, c=8: p50 / p99 ms | 1.00 / 2.00 | 4.00 / 8.00 | 4.00x |",
+        "| 1000-row batch, c=1: p50 / p99 ms | 10.00 / 20.00 | 25.00 / 50.00 | 2.50x |",
+    ]
+    assert [t.line() for t in section.targets] == [
+        "PASS  /predict with reasons at c=1: p50 <= 3x explain=false's: 0.60 vs 3 x 0.40 ms = 1.20 ms",
+        "PASS  /predict with reasons at c=8: throughput >= 1/3 of explain=false's: 0.75 (1,500 vs 2,000 requests/s)",
+        "PASS  1,000-row batch with reasons <= 5x the batch without (p50 at c=1): 2.5x (25.00 vs 10.00 ms)",
+    ]
+    assert list(section.results) == ["decisions"] and section.results["decisions"]["batch"]["p50_ms"] == 25.0
 
 
 def two_sections() -> list[Section]:

@@ -12,7 +12,7 @@ from app.core.errors import ApiError
 from app.schemas.model import FeatureSchema, ModelInfo
 
 router = APIRouter(tags=["model"])
-GOVERNANCE_KEYS = ("model_card", "threshold_basis", "fairness", "behavioral_tests", "gate", "lineage")
+GOVERNANCE_KEYS = ("model_card", "fairness", "behavioral_tests", "gate", "lineage")
 
 
 @router.get("/model", response_model=ModelInfo, responses=error_docs(503))
@@ -38,6 +38,8 @@ async def model_info(request: Request) -> Response:
             "candidates": meta.candidates,
             "plots": sorted(meta.plots),
             "explanation": service.predictor.explanation_method,
+            "decision_policy": service.policy.describe(),
+            "feature_labels": service.reason_writer.labels,
             "color": model_state(request).color,
             "revision": model_state(request).revision,
             # Governance (bundles of this version on; older bundles have none of these keys).

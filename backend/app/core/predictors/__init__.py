@@ -1,4 +1,4 @@
-"""Model wrappers with one interface: probabilities for rows, signed contributions for one row."""
+"""Model wrappers with one interface: probabilities for rows, and signed contributions for rows."""
 
 from __future__ import annotations
 
@@ -15,12 +15,14 @@ class Predictor(Protocol):
     """What the scoring service needs from a model."""
 
     explanation_method: str
+    explains_fast: bool  # explanations cost about as much as a score: scored on the event loop like scores
 
     def probabilities(self, applicants: list[Row]) -> np.ndarray:
         """P(default) per validated applicant (values in the bundle's feature order), in order (float64)."""
 
-    def contributions(self, applicant: Row) -> dict[str, float]:
-        """Signed contribution of each feature to this applicant's score (positive: towards default)."""
+    def explain(self, applicants: list[Row]) -> tuple[np.ndarray, np.ndarray]:
+        """P(default) per applicant and the signed contribution of each feature to each applicant's score
+        (rows x features in the bundle's feature order; positive: towards default), from one model input."""
 
 
 def build_predictor(bundle: Bundle) -> Predictor:

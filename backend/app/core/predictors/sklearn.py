@@ -4,7 +4,9 @@ Explanations are measured against a typical applicant: the bundle schema's per-f
 (the training median for numbers, the most frequent category). A linear model (logistic
 regression) gets coef x (transformed value - transformed typical value), summed over the
 one-hot columns of each feature, in log-odds. Other models (decision tree, random forest) get
-the change in P(default) when the feature is set to its typical value.
+the change in P(default) when the feature is set to its typical value. Both are computed for all
+rows of a request at once: one transform (linear), or one prediction over every row and its
+variants with one feature set to the typical value (replacement).
 """
 
 from __future__ import annotations
@@ -38,6 +40,8 @@ class SklearnPredictor:
         self.typical: Row = tuple(f.example for f in metadata.ordered_features())
         self.group_of_column = _feature_of_each_output(pipeline, self.columns)
         self.explanation_method = "linear" if self.group_of_column is not None else "replacement"
+        self.explains_fast = self.group_of_column is not None
+        self.owner = None if self.group_of_column is None else _owner_matrix(self.group_of_column, self.position)
 
     def frame(self, applicants: list[Row]) -> pd.DataFrame:
         """Categoricals as object strings (null -> the missing marker), numbers as float64 (null -> NaN)."""
@@ -53,28 +57,40 @@ class SklearnPredictor:
     def probabilities(self, applicants: list[Row]) -> np.ndarray:
         return self.pipeline.predict_proba(self.frame(applicants))[:, 1]
 
-    def contributions(self, applicant: Row) -> dict[str, float]:
-        if self.group_of_column is not None:
-            return self._linear(applicant)
-        return self._replacement(applicant)
+    def explain(self, applicants: list[Row]) -> tuple[np.ndarray, np.ndarray]:
+        """Probabilities and contributions (rows x features in the bundle's order)."""
+        if self.owner is not None:
+            return self.probabilities(applicants), self._linear(applicants, self.owner)
+        return self.probabilities(applicants), self._replacement(applicants)
 
-    def _linear(self, applicant: Row) -> dict[str, float]:
-        transformed = np.asarray(self.pipeline[:-1].transform(self.frame([applicant, self.typical])), dtype=float)
-        terms = self.pipeline[-1].coef_[0] * (transformed[0] - transformed[1])
-        out = dict.fromkeys(self.columns, 0.0)
-        for column, feature in enumerate(self.group_of_column):
-            out[feature] += float(terms[column])
-        return out
+    def _linear(self, applicants: list[Row], owner: np.ndarray) -> np.ndarray:
+        transformed = np.asarray(self.pipeline[:-1].transform(self.frame([*applicants, self.typical])), dtype=float)
+        terms = self.pipeline[-1].coef_[0] * (transformed[:-1] - transformed[-1])
+        return terms @ owner
 
-    def _replacement(self, applicant: Row) -> dict[str, float]:
-        variants = [applicant] + [self.with_typical(applicant, name) for name in self.columns]
-        probabilities = self.probabilities(variants).tolist()
-        return {name: probabilities[0] - probabilities[i + 1] for i, name in enumerate(self.columns)}
+    def _replacement(self, applicants: list[Row]) -> np.ndarray:
+        positions = sorted(self.position.values())
+        variants = [
+            variant
+            for applicant in applicants
+            for variant in (applicant, *(self.with_position_typical(applicant, p) for p in positions))
+        ]
+        scores = self.probabilities(variants).reshape(len(applicants), len(positions) + 1)
+        return scores[:, :1] - scores[:, 1:]
 
     def with_typical(self, applicant: Row, name: str) -> Row:
         """The applicant with one feature set to its typical value."""
-        position = self.position[name]
+        return self.with_position_typical(applicant, self.position[name])
+
+    def with_position_typical(self, applicant: Row, position: int) -> Row:
         return (*applicant[:position], self.typical[position], *applicant[position + 1 :])
+
+
+def _owner_matrix(group_of_column: list[str], position: dict[str, int]) -> np.ndarray:
+    """(model output columns x features in the bundle's order): 1 where the column belongs to the feature."""
+    owner = np.zeros((len(group_of_column), len(position)))
+    owner[np.arange(len(group_of_column)), [position[feature] for feature in group_of_column]] = 1.0
+    return owner
 
 
 def _feature_of_each_output(pipeline: Pipeline, columns: list[str]) -> list[str] | None:

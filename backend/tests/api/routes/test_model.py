@@ -16,12 +16,24 @@ def test_model_describes_the_served_bundle(catboost_client: TestClient, catboost
         assert body[key] == metadata[key], key
     for key in ("dropped_features", "dataset", "feature_importance", "candidates"):
         assert body[key] == metadata[key], key
-    for key in ("model_card", "threshold_basis", "fairness", "behavioral_tests", "gate", "lineage"):
+    for key in ("model_card", "fairness", "behavioral_tests", "gate", "lineage"):
         assert body[key] == metadata[key], key
     assert body["fairness"]["gate"]["decision"] in ("passed", "warned")
     assert {g["group"] for g in body["fairness"]["sets"]["holdout"]["sex"]["groups"]} == {"female", "male"}
     assert body["plots"] == sorted(metadata["plots"])
     assert (body["color"], body["explanation"], body["revision"]) == ("blue", "shap", "unknown")
+    policy = body["decision_policy"]
+    assert (
+        policy["derived"] is False
+        and policy["threshold_rationale"] == metadata["decision_policy"]["threshold_rationale"]
+    )
+    assert policy["outcomes"] == [
+        {key: outcome[key] for key in ("name", "label", "wording", "from", "to")}
+        for outcome in metadata["decision_policy"]["outcomes"]
+    ]
+    assert body["feature_labels"] == {
+        name: entry["label"] for name, entry in metadata["reason_codes"]["features"].items()
+    }
 
 
 @pytest.mark.parametrize("client_name, method", [("logreg_client", "linear"), ("forest_client", "replacement")])
@@ -31,7 +43,7 @@ def test_model_says_how_factors_are_computed(request: pytest.FixtureRequest, cli
 
 def test_an_older_bundle_without_governance_keys_is_still_served(bundle_copy, logreg_bundle: Path, serve) -> None:
     def strip(metadata: dict) -> None:
-        for key in ("model_card", "threshold_basis", "fairness", "behavioral_tests", "gate", "lineage"):
+        for key in ("model_card", "fairness", "behavioral_tests", "gate", "lineage"):
             del metadata[key]
 
     with serve(bundle_copy(logreg_bundle, strip)) as client:

@@ -4,6 +4,7 @@ import csv
 import io
 import json
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ from fastapi.testclient import TestClient
 
 from app.core.bundle import read_bundle
 from app.core.predictors import build_predictor
+from app.core.scored_batch import RESULT_COLUMNS
 
 pytestmark = pytest.mark.slow
 
@@ -48,6 +50,9 @@ def test_single_prediction_is_the_models_own(
             (abs(f["contribution"]) for f in factors), reverse=True
         )
         assert all(f["value"] == applicant[f["feature"]] for f in factors)
+        outcome = [o for o in bundle.raw["decision_policy"]["outcomes"] if o["from"] <= body["probability_default"]][-1]
+        assert body["decision"] == {k: outcome[k] for k in ("name", "label", "wording")}
+        assert 0 < len(body["reasons"]) <= 4 and all(isinstance(r, str) and r for r in body["reasons"])
 
 
 @pytest.mark.parametrize(
@@ -69,15 +74,18 @@ def test_explain_flag_spellings(catboost_client: TestClient, example: dict, quer
     answer = catboost_client.post(f"/predict?{query}", json=example)
     assert answer.status_code == 200
     assert (answer.json()["top_factors"] is not None) is explained
+    assert (answer.json()["reasons"] is not None) is explained
 
 
 def test_explain_false_skips_the_factors(catboost_client: TestClient, example: dict) -> None:
     with_factors = catboost_client.post("/predict", json=example).json()
     without = catboost_client.post("/predict?explain=false", json=example).json()
-    assert without["top_factors"] is None
+    assert without["top_factors"] is None and without["reasons"] is None
     assert without["probability_default"] == with_factors["probability_default"]
-    refused = catboost_client.post("/predict?explain=perhaps", json=example)
-    assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == "explain"
+    assert without["decision"] == with_factors["decision"]
+    for path in ("/predict?explain=perhaps", "/predict/batch?explain=perhaps"):
+        refused = catboost_client.post(path, json=example if path == "/predict?explain=perhaps" else [example])
+        assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == "explain"
 
 
 @pytest.mark.parametrize(
@@ -155,6 +163,22 @@ def test_batch_json_equals_single_calls(catboost_client: TestClient, applicants:
         single = catboost_client.post("/predict?explain=false", json=applicant).json()
         assert prediction["probability_default"] == single["probability_default"]
         assert (prediction["label"], prediction["risk_band"]) == (single["label"], single["risk_band"])
+        assert prediction["decision"] == single["decision"]["name"] and prediction["reasons"] is None
+
+
+@pytest.mark.parametrize("client_name", ["catboost_client", "logreg_client", "forest_client"])
+def test_batch_reasons_on_request_equal_the_single_answers(
+    request: pytest.FixtureRequest, client_name: str, applicants: list[dict[str, Any]]
+) -> None:
+    client: TestClient = request.getfixturevalue(client_name)
+    rows = applicants[:300:10]
+    body = client.post("/predict/batch?explain=true", json=rows).json()
+    assert body["threshold"] == client.get("/model").json()["threshold"]
+    assert datetime.fromisoformat(body["scored_at"]).tzinfo is not None
+    for applicant, prediction in zip(rows, body["predictions"]):
+        single = client.post("/predict", json=applicant).json()
+        assert prediction["probability_default"] == pytest.approx(single["probability_default"], abs=1e-12)
+        assert (prediction["decision"], prediction["reasons"]) == (single["decision"]["name"], single["reasons"])
 
 
 def test_batch_csv_in_json_out_equals_json_in(catboost_client: TestClient, applicants: list[dict[str, Any]]) -> None:
@@ -176,18 +200,77 @@ def test_batch_csv_answer_has_input_columns_then_results(
     )
     assert response.status_code == 200 and response.headers["content-type"].startswith("text/csv")
     answer = list(csv.DictReader(io.StringIO(response.text)))
-    assert list(answer[0]) == [*rows[0], "probability_default", "label", "risk_band"]
+    assert list(answer[0]) == [*rows[0], *RESULT_COLUMNS]
     expected = catboost_client.post("/predict/batch", json=rows).json()["predictions"]
     for given, got, want in zip(rows, answer, expected):
         assert got["purpose"] == given["purpose"] and int(got["age_in_years"]) == given["age_in_years"]
         assert float(got["probability_default"]) == want["probability_default"]
         assert (int(got["label"]), got["risk_band"]) == (want["label"], want["risk_band"])
+        assert got["decision"] == want["decision"]
+        assert [got[f"reason_{i}"] for i in range(1, 5)] == ["", "", "", ""]  # no explain: empty reasons
     json_in_csv_out = catboost_client.post("/predict/batch", json=rows, headers={"accept": "text/csv"})
     assert (
         json_in_csv_out.text.splitlines()[1:] == response.text.splitlines()[1:]
         or list(csv.DictReader(io.StringIO(json_in_csv_out.text)))[0]["probability_default"]
         == answer[0]["probability_default"]
     )
+
+
+def test_batch_csv_columns_are_the_inputs_then_the_results_in_the_contracts_order(
+    catboost_client: TestClient, applicants: list[dict[str, Any]]
+) -> None:
+    rows = applicants[:40]
+    columns = list(reversed(list(rows[0])))  # the input columns keep the upload's order
+    response = catboost_client.post(
+        "/predict/batch?explain=true",
+        content=to_csv(rows, columns),
+        headers={"content-type": "text/csv", "accept": "text/csv"},
+    )
+    header, *lines = list(csv.reader(io.StringIO(response.text)))
+    assert header == [
+        *columns,
+        "probability_default",
+        "label",
+        "risk_band",
+        "decision",
+        "reason_1",
+        "reason_2",
+        "reason_3",
+        "reason_4",
+        "threshold",
+        "model_version",
+        "scored_at",
+    ]
+    model = catboost_client.get("/model").json()
+    singles = [catboost_client.post("/predict", json=applicant).json() for applicant in rows]
+    for line, single in zip(lines, singles):
+        got = dict(zip(header, line))
+        assert got["decision"] == single["decision"]["name"]
+        reasons = [got[f"reason_{i}"] for i in range(1, 5)]
+        assert reasons == [*single["reasons"], *[""] * (4 - len(single["reasons"]))]
+        assert (float(got["threshold"]), got["model_version"]) == (model["threshold"], model["version"])
+        assert datetime.fromisoformat(got["scored_at"]).tzinfo is not None
+    assert len({dict(zip(header, line))["scored_at"] for line in lines}) == 1  # one time for the whole batch
+
+
+def test_a_bundle_without_policy_or_reason_table_gets_derived_ones(
+    serve: Callable, bundle_copy: Callable, catboost_bundle: Path, example: dict
+) -> None:
+    def strip(metadata: dict) -> None:
+        del metadata["decision_policy"], metadata["reason_codes"]
+
+    with serve(bundle_copy(catboost_bundle, strip)) as client:
+        model = client.get("/model").json()
+        assert model["decision_policy"]["derived"] is True
+        assert [o["name"] for o in model["decision_policy"]["outcomes"]] == ["approve", "refer", "decline"]
+        assert model["feature_labels"]["duration_in_month"] == "Duration in month"
+        body = client.post("/predict", json=example).json()
+        edges = [o["from"] for o in model["decision_policy"]["outcomes"]]
+        assert (
+            body["decision"]["name"]
+            == ["approve", "refer", "decline"][sum(body["probability_default"] >= e for e in edges) - 1]
+        )
+        assert body["reasons"] and all(isinstance(r, str) for r in body["reasons"])
 
 
 def test_batch_errors_name_row_and_field(catboost_client: TestClient, applicants: list[dict[str, Any]]) -> None:

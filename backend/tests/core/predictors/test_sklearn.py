@@ -41,25 +41,50 @@ def logit(p: float) -> float:
     return math.log(p / (1 - p))
 
 
-def test_linear_contributions_add_up_to_the_log_odds_gap(logreg_bundle: Path, applicant_rows: list) -> None:
+def linear_reference(predictor: SklearnPredictor, applicant: tuple) -> np.ndarray:
+    """The linear terms of one applicant, computed on its own (one transform of it and the typical applicant)."""
+    transformed = np.asarray(predictor.pipeline[:-1].transform(predictor.frame([applicant, predictor.typical])))
+    terms = predictor.pipeline[-1].coef_[0] * (transformed[0] - transformed[1])
+    out = np.zeros(len(predictor.columns))
+    for column, feature in enumerate(predictor.group_of_column):
+        out[predictor.position[feature]] += terms[column]
+    return out
+
+
+def replacement_reference(predictor: SklearnPredictor, applicant: tuple) -> np.ndarray:
+    """The change in probability of one applicant when each feature alone is set to its typical value."""
+    (own,) = predictor.probabilities([applicant])
+    return np.array(
+        [own - predictor.probabilities([predictor.with_typical(applicant, n)])[0] for n in predictor.columns]
+    )
+
+
+def test_linear_contributions_equal_the_per_row_terms_on_every_holdout_row(
+    logreg_bundle: Path, holdout_rows: list
+) -> None:
     predictor = predictor_of(logreg_bundle)
-    applicant = applicant_rows[7]
-    contributions = predictor.contributions(applicant)
-    assert set(contributions) == set(predictor.columns)
-    p_applicant, p_typical = predictor.probabilities([applicant, predictor.typical])
-    assert math.isclose(sum(contributions.values()), logit(p_applicant) - logit(p_typical), abs_tol=1e-9)
-    same = [name for name, i in predictor.position.items() if applicant[i] == predictor.typical[i]]
-    assert same and all(contributions[name] == 0 for name in same)
+    probabilities, contributions = predictor.explain(holdout_rows)
+    assert predictor.explains_fast and contributions.shape == (len(holdout_rows), len(predictor.columns))
+    expected = np.array([linear_reference(predictor, applicant) for applicant in holdout_rows])
+    np.testing.assert_allclose(contributions, expected, rtol=0, atol=1e-9)
+    p_typical = predictor.probabilities([predictor.typical])[0]
+    gaps = [logit(p) - logit(p_typical) for p in probabilities]
+    np.testing.assert_allclose(contributions.sum(axis=1), gaps, rtol=0, atol=1e-9)  # they add up to the log-odds gap
+    applicant = holdout_rows[7]
+    same = [i for i, name in enumerate(predictor.columns) if applicant[i] == predictor.typical[i]]
+    assert same and all(contributions[7, i] == 0 for i in same)
 
 
-def test_replacement_contributions_are_probability_changes(forest_bundle: Path, applicant_rows: list) -> None:
+def test_replacement_contributions_equal_the_per_row_changes_on_every_holdout_row(
+    forest_bundle: Path, holdout_rows: list
+) -> None:
     predictor = predictor_of(forest_bundle)
-    applicant = applicant_rows[11]
-    contributions = predictor.contributions(applicant)
-    (p_applicant,) = predictor.probabilities([applicant])
-    for name in ("credit_amount", "purpose"):
-        (p_typical_value,) = predictor.probabilities([predictor.with_typical(applicant, name)])
-        assert contributions[name] == pytest.approx(p_applicant - p_typical_value, abs=1e-12)
+    probabilities, contributions = predictor.explain(holdout_rows)
+    assert not predictor.explains_fast
+    expected = np.array([replacement_reference(predictor, applicant) for applicant in holdout_rows])
+    # equal up to summation order: a random forest adds its trees' votes in thread completion order
+    np.testing.assert_allclose(contributions, expected, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(probabilities, predictor.probabilities(holdout_rows), rtol=0, atol=1e-12)
 
 
 def test_nulls_reach_the_pipeline_as_nan_and_the_missing_marker(
