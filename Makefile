@@ -13,7 +13,7 @@ COVERAGE_MIN ?= 80
 CODE_DIRS := training backend/app frontend deploy benchmarks scripts
 AUDITED_REQUIREMENTS := $(sort $(wildcard */requirements.txt) requirements-dev.txt)
 
-.PHONY: help install system-deps train lint fmt test test-fast serve ui bench \
+.PHONY: help install system-deps train repro lint fmt test test-fast serve ui bench \
         up down deploy switch-green switch-blue rollback release prune-images status logs simulate-traffic \
         coverage security clean
 
@@ -34,12 +34,20 @@ system-deps: ## Debian packages the tests and benchmarks use (wrk, chromium), if
 
 STACK_MLFLOW ?= http://127.0.0.1:5000
 
-train: install ## train, gate, register and export the champion (the stack's MLflow server if it runs, else mlruns/)
+# The MLflow store for training: $MLFLOW_TRACKING_URI, else the stack's server if it answers, else mlruns/.
+define with_tracking_uri
 	@uri="$${MLFLOW_TRACKING_URI:-}"; \
 	if [ -z "$$uri" ] && $(PY) -c "import urllib.request; urllib.request.urlopen('$(STACK_MLFLOW)/health', timeout=2)" 2>/dev/null; then \
-	    uri=$(STACK_MLFLOW); echo "make train: the stack's MLflow server answers: tracking and registry at $$uri"; \
+	    uri=$(STACK_MLFLOW); echo "make $@: the stack's MLflow server answers: tracking and registry at $$uri"; \
 	fi; \
-	env $${uri:+MLFLOW_TRACKING_URI=$$uri} $(PY) -m training.train --config $(CONFIG)
+	env $${uri:+MLFLOW_TRACKING_URI=$$uri} $(1)
+endef
+
+train: install ## train, gate, register and export the champion (the stack's MLflow server if it runs, else mlruns/)
+	$(call with_tracking_uri,$(PY) -m training.train --config $(CONFIG))
+
+repro: install ## the same pipeline as DVC stages (dvc repro): skips the stages whose code, data and params are unchanged
+	$(call with_tracking_uri,PATH="$(CURDIR)/$(VENV)/bin:$$PATH" DVC_NO_ANALYTICS=1 $(VENV)/bin/dvc repro)
 
 lint: install ## flake8 over all Python, and the formatting check
 	$(VENV)/bin/flake8

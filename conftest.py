@@ -21,12 +21,13 @@ FAST_OVERRIDES = {
 
 
 def fast_config(tmp_dir: Path, candidates: list[str], **changes) -> dict:
-    """The real params.yaml, shrunk for tests: fewer folds, trees and repeats."""
+    """The real params.yaml, shrunk for tests: fewer folds, trees, repeats and bootstrap resamples."""
     cfg = yaml.safe_load(PARAMS.read_text())
     cfg["data"]["path"] = str(ROOT / cfg["data"]["path"])
     cfg["export_dir"] = str(tmp_dir / "models")
     cfg["split"]["cv_folds"] = 3
     cfg["permutation_repeats"] = 1
+    cfg["fairness"]["bootstrap"]["n_boot"] = 20
     cfg["candidates"] = [
         {**c, "params": {**c["params"], **FAST_OVERRIDES[c["type"]]}}
         for c in cfg["candidates"]

@@ -15,6 +15,7 @@ from training.config import CandidateConfig, TrainingConfig
 from training.cross_validation import cross_validate
 from training.data import Splits
 from training.evaluate import choose_threshold, feature_importance, holdout_metrics, save_plots
+from training.governance import Assessment, GovernanceInputs, assess_candidate, log_assessment, prediction_sets
 from training.models import estimator_params, fresh_copy, predict_positive
 from training.report import log
 from training.tracking import log_hyperparameters, log_model
@@ -35,6 +36,8 @@ class CandidateResult:
     test_proba: np.ndarray
     seconds: float
     params: dict[str, Any] = field(default_factory=dict)
+    out_of_fold: np.ndarray | None = None
+    assessment: Assessment | None = None
 
 
 def train_candidate(
@@ -45,8 +48,10 @@ def train_candidate(
     splits: Splits,
     plot_root: Path,
     tags: dict[str, str],
+    governance: GovernanceInputs,
 ) -> CandidateResult:
-    """Threshold from out-of-fold predictions, metrics on the hold-out set; the model, plots and importance logged."""
+    """Threshold from out-of-fold predictions, metrics on the hold-out set, fairness by group and behavioral tests;
+    the model, plots and importance logged."""
     x_train, x_test, y_train, y_test = splits
     label = f"[{index}/{len(cfg.candidates)}] {candidate.name}"
     started = time.perf_counter()
@@ -70,6 +75,9 @@ def train_candidate(
         )
         mlflow.log_artifacts(str(plot_root / candidate.name), artifact_path="plots")
         mlflow.log_dict(importance, "feature_importance.json")
+        sets = prediction_sets(splits, cv.out_of_fold, test_proba, threshold)
+        assessment = assess_candidate(cfg, governance, fitted, sets, x_test)
+        log_assessment(assessment)
         model_uri = log_model(fitted, x_train.head(5))
         seconds = time.perf_counter() - started
         log(
@@ -88,4 +96,6 @@ def train_candidate(
             test_proba,
             seconds,
             params,
+            cv.out_of_fold,
+            assessment,
         )

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from training.decision_policy import DecisionPolicyConfig
 from training.errors import TrainingInputError
+from training.governance_config import BehavioralTests, FairnessConfig, ModelCardConfig
 from training.reason_codes import ReasonTableConfig
 
 CandidateType = Literal["decision_tree", "logistic_regression", "random_forest", "catboost"]
@@ -74,6 +75,9 @@ class TrainingConfig(_Strict):
     reference_bins: int = Field(10, ge=2, le=50)
     permutation_repeats: int = Field(5, ge=1, le=50)
     candidates: list[CandidateConfig] = Field(min_length=1)
+    fairness: FairnessConfig = FairnessConfig()
+    behavioral_tests: BehavioralTests = Field(default_factory=list)
+    model_card: ModelCardConfig = ModelCardConfig()
 
     @field_validator("candidates")
     @classmethod

@@ -20,9 +20,15 @@ BUNDLE_SCHEMA_VERSION = 1
 
 
 def export_bundle(
-    export_dir: Path, model_name: str, version: str, metadata: dict[str, Any], plots: dict[str, Path]
+    export_dir: Path,
+    model_name: str,
+    version: str,
+    metadata: dict[str, Any],
+    plots: dict[str, Path],
+    texts: dict[str, str] | None = None,
 ) -> Path:
-    """Write <export_dir>/<model_name>/<version>/ atomically and repoint <model_name>/latest."""
+    """Write <export_dir>/<model_name>/<version>/ atomically (with `texts`: file name -> content, e.g. the
+    model card) and repoint <model_name>/latest."""
     model_root = Path(export_dir) / model_name
     target = model_root / str(version)
     existing_run = exported_run_id(target) if target.exists() else None
@@ -47,6 +53,8 @@ def export_bundle(
             "plots": {name: f"plots/{name}.png" for name in plots},
         }
         (staging / METADATA_FILE).write_text(json.dumps(bundle_meta, indent=2, sort_keys=False), encoding="utf-8")
+        for name, content in (texts or {}).items():
+            (staging / name).write_text(content, encoding="utf-8")
         write_digest(staging)  # last: it covers every other file
         os.chmod(staging, 0o755)
         if target.exists():

@@ -18,9 +18,10 @@ GateDecision = Literal["passed", "forced", "refused"]
 
 @dataclass(frozen=True)
 class GateVerdict:
-    """The reasons to refuse the champion; none means it passes."""
+    """The reasons to refuse the champion (none means it passes) and findings that only warn."""
 
     reasons: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
 
     @property
     def passed(self) -> bool:
@@ -53,9 +54,11 @@ def check_gate(
 
 
 def enforce_gate(verdict: GateVerdict, force: bool) -> GateDecision:
-    """Tag the session run with the decision; raise QualityGateError when refused, say so when forced."""
+    """Tag the session run with the decision; raise QualityGateError when refused, say so when forced or warned."""
     decision = verdict.decision(force)
     mlflow.set_tag("quality_gate", decision)
+    for warning in verdict.warnings:
+        log(f"quality gate warning: {warning}")
     if decision == "refused":
         raise QualityGateError(verdict.summary)
     if decision == "forced":

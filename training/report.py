@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from training.config import TrainingConfig
 from training.data import Dataset
+from training.model_card import MARKDOWN_FILE
 
 if TYPE_CHECKING:
     from training.candidate import CandidateResult
@@ -64,13 +65,19 @@ def print_table(table: pd.DataFrame) -> None:
     log("   (* = champion)")
 
 
-def print_summary(
-    cfg: TrainingConfig, champion: CandidateResult, version: str, parent_run_id: str, bundle: Path, seconds: float
-) -> None:
+def print_summary(cfg: TrainingConfig, metadata: dict[str, Any], bundle: Path, seconds: float) -> None:
+    """The session's outcome: champion, registry version, gate decision with its warnings, bundle and card."""
+    metrics = metadata["metrics"]
+    gate = metadata.get("gate", {})
     log(
-        f"\nchampion: {champion.name} ({cfg.selection_metric}={champion.metrics[cfg.selection_metric]:.4f}, "
-        f"test_roc_auc={champion.metrics['test_roc_auc']:.4f}, threshold={champion.threshold:.3f})"
+        f"\nchampion: {metadata['candidate']} ({cfg.selection_metric}={metrics[cfg.selection_metric]:.4f}, "
+        f"test_roc_auc={metrics['test_roc_auc']:.4f}, threshold={metadata['threshold']:.3f})"
     )
-    log(f"registered: {cfg.registered_model_name} v{version} (alias champion); parent run {parent_run_id}")
-    log(f"bundle: {bundle}")
+    session = metadata.get("lineage", {}).get("mlflow", {}).get("session_run_id", "?")
+    log(f"registered: {cfg.registered_model_name} v{metadata['version']} (alias champion); parent run {session}")
+    log(
+        f"gate: {gate.get('decision', '?')} (fairness {gate.get('fairness', '?')}, behavioral tests "
+        f"{gate.get('behavioral', '?')}, {len(gate.get('warnings', []))} warning(s))"
+    )
+    log(f"bundle: {bundle} (model card: {bundle / MARKDOWN_FILE})")
     log(f"done in {seconds:.1f}s")

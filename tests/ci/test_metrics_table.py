@@ -58,6 +58,61 @@ def test_the_table_has_one_row_per_candidate_with_the_champion_in_bold(
     assert table[1]["seconds"] == "2.14"
 
 
+FAIRNESS = {
+    "gate": {"action": "warn", "predictions": "out_of_fold", "decision": "warned", "findings": ["age: ratio 0.5"]},
+    "sets": {
+        "out_of_fold": {
+            "age": {
+                "groups": [
+                    {
+                        "group": "young",
+                        "count": 40,
+                        "base_rate": 0.4,
+                        "measured": True,
+                        "flagged_rate": 0.5,
+                        "flagged_rate_ci": [0.41, 0.6],
+                        "tpr": 0.8,
+                        "fpr": 0.3,
+                    },
+                    {"group": "old", "count": 9, "base_rate": 0.2, "measured": False, "note": "too small to measure"},
+                ],
+                "disparities": {
+                    "demographic_parity_ratio": {"value": 0.5, "ci": [0.3, 0.7]},
+                    "demographic_parity_difference": {"value": 0.25, "ci": None},
+                    "equalized_odds_difference": {"value": 0.3, "ci": None},
+                },
+            }
+        },
+        "holdout": {"age": {"groups": [{"group": "young", "count": 10, "base_rate": 0.3, "measured": True}]}},
+    },
+}
+
+
+def test_the_fairness_table_of_the_gates_predictions_follows_the_metrics(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    metadata = {**METADATA, "fairness": FAIRNESS, "gate": {"decision": "passed", "warnings": ["age: ratio 0.5"]}}
+    assert main([str(bundle(tmp_path, metadata)), "--out", str(tmp_path / "report")]) == 0
+    printed = capsys.readouterr().out
+    assert "decision threshold 0.3662 (passed, 1 warning(s) recorded)." in printed
+    assert "#### Fairness by group (out-of-fold predictions): gate **warned** (action `warn`)" in printed
+    assert "| age | young | 40 | 0.400 | 0.500 (0.410–0.600) | 0.800 | 0.300 |" in printed
+    assert "| age | old | 9 | 0.200 | too small to measure | – | – |" in printed
+    assert "| age | 0.500 (0.300–0.700) | 0.250 | 0.300 |" in printed and printed.endswith("- age: ratio 0.5\n")
+    rows = list(csv.DictReader(io.StringIO((tmp_path / "report" / "fairness.csv").read_text())))
+    assert [(r["set"], r["group"]) for r in rows] == [
+        ("out_of_fold", "young"),
+        ("out_of_fold", "old"),
+        ("holdout", "young"),
+    ]
+    assert "flagged_rate_ci" not in rows[0]
+
+
+def test_a_bundle_without_fairness_has_no_fairness_table(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([str(bundle(tmp_path, METADATA)), "--out", str(tmp_path / "report")]) == 0
+    assert "Fairness" not in capsys.readouterr().out and not (tmp_path / "report" / "fairness.csv").exists()
+
+
 @pytest.mark.parametrize(
     ("metadata", "message"),
     [
@@ -86,7 +141,9 @@ def test_the_train_job_step_publishes_a_real_bundles_metrics(tmp_path: Path, cat
     (tmp_path / "models" / "credit-default" / "latest").symlink_to(catboost_bundle)
     (tmp_path / ".venv").symlink_to(Path(sys.prefix))
     (tmp_path / "scripts").symlink_to(ROOT / "scripts")
-    step = find_step(load_workflow(WORKFLOWS_DIR / "ci.yml"), "train", "Metrics table (job summary and artifact)")
+    step = find_step(
+        load_workflow(WORKFLOWS_DIR / "ci.yml"), "train", "Metrics and fairness tables (job summary and artifact)"
+    )
     result = run_step(step, tmp_path)
     assert result.returncode == 0, result.stderr
     report = tmp_path / "train-report"
@@ -94,6 +151,12 @@ def test_the_train_job_step_publishes_a_real_bundles_metrics(tmp_path: Path, cat
     assert result.summary == (report / "metrics.md").read_text()
     assert f"v{metadata['version']}: champion `catboost`" in result.summary
     assert "| **catboost** (champion) |" in result.summary
+    assert (
+        "#### Fairness by group (out-of-fold predictions): gate" in result.summary
+        and "| sex | female |" in result.summary
+    )
+    for card in ("model_card.md", "model_card.html"):
+        assert (report / card).read_text() == (catboost_bundle / card).read_text()
     assert json.loads((report / "metadata.json").read_text()) == metadata
     assert {path.name for path in (report / "plots").iterdir()} == {
         Path(name).name for name in metadata["plots"].values()

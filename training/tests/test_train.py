@@ -51,8 +51,12 @@ def test_another_binary_csv_trains_with_a_config_change_only(store: Path) -> Non
             "tenure": {"label": "Tenure", "high": "Long tenure", "low": "Short tenure ({value} months)"},
         }
     }
+    # The governance sections describe German credit's columns: another dataset declares its own (none here).
+    cfg.update(fairness={"groups": {}}, behavioral_tests=[], model_card={})
     assert train(store, cfg) == 0
     meta = json.loads((store / "models" / "churn" / "latest" / "metadata.json").read_text())
+    card = (store / "models" / "churn" / "latest" / "model_card.md").read_text()
+    assert "Not measured: no groups are configured" in card and "German" not in card
     schema = {f["name"]: f for f in meta["features"]}
     assert schema["region"]["categories"] == ["east", "north", "south"]
     assert schema["income"]["dtype"] == "float" and schema["tenure"]["dtype"] == "integer"

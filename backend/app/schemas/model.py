@@ -33,6 +33,17 @@ class ModelInfo(BaseModel):
     feature_labels: dict[str, str] = Field(description="each feature in an analyst's words")
     color: str
     revision: str = Field(description="the code revision (release tag) of the service")
+    model_card: dict[str, Any] | None = Field(
+        None, description="the card's statements: owner, intended and out-of-scope uses, limitations, data provenance"
+    )
+    fairness: dict[str, Any] | None = Field(
+        None, description="fairness by group (fairlearn): groups, per-group figures with intervals, disparities, gate"
+    )
+    behavioral_tests: list[dict[str, Any]] | None = Field(None, description="the behavioral tests' results")
+    gate: dict[str, Any] | None = Field(None, description="the quality gate's decision, reasons and warnings")
+    lineage: dict[str, Any] | None = Field(
+        None, description="who trained it, git commit, data hashes, DVC stages, MLflow runs"
+    )
 
 
 class FeatureSchema(BaseModel):

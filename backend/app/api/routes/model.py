@@ -12,11 +12,13 @@ from app.core.errors import ApiError
 from app.schemas.model import FeatureSchema, ModelInfo
 
 router = APIRouter(tags=["model"])
+GOVERNANCE_KEYS = ("model_card", "fairness", "behavioral_tests", "gate", "lineage")
 
 
 @router.get("/model", response_model=ModelInfo, responses=error_docs(503))
 async def model_info(request: Request) -> Response:
-    """Name, version, algorithm, run, metrics, threshold, risk bands, candidates, plot names."""
+    """Name, version, algorithm, run, metrics, threshold, risk bands, candidates, plot names, and the model card's
+    governance sections: intended use, fairness by group, behavioral tests, gate decision, lineage."""
     service = ready_service(request)
     meta, raw = service.metadata, service.bundle.raw
     return json_response(
@@ -40,6 +42,8 @@ async def model_info(request: Request) -> Response:
             "feature_labels": service.reason_writer.labels,
             "color": model_state(request).color,
             "revision": model_state(request).revision,
+            # Governance (bundles of this version on; older bundles have none of these keys).
+            **{key: raw.get(key) for key in GOVERNANCE_KEYS},
         }
     )
 

@@ -16,6 +16,10 @@ def test_model_describes_the_served_bundle(catboost_client: TestClient, catboost
         assert body[key] == metadata[key], key
     for key in ("dropped_features", "dataset", "feature_importance", "candidates"):
         assert body[key] == metadata[key], key
+    for key in ("model_card", "fairness", "behavioral_tests", "gate", "lineage"):
+        assert body[key] == metadata[key], key
+    assert body["fairness"]["gate"]["decision"] in ("passed", "warned")
+    assert {g["group"] for g in body["fairness"]["sets"]["holdout"]["sex"]["groups"]} == {"female", "male"}
     assert body["plots"] == sorted(metadata["plots"])
     assert (body["color"], body["explanation"], body["revision"]) == ("blue", "shap", "unknown")
     policy = body["decision_policy"]
@@ -35,6 +39,16 @@ def test_model_describes_the_served_bundle(catboost_client: TestClient, catboost
 @pytest.mark.parametrize("client_name, method", [("logreg_client", "linear"), ("forest_client", "replacement")])
 def test_model_says_how_factors_are_computed(request: pytest.FixtureRequest, client_name: str, method: str) -> None:
     assert request.getfixturevalue(client_name).get("/model").json()["explanation"] == method
+
+
+def test_an_older_bundle_without_governance_keys_is_still_served(bundle_copy, logreg_bundle: Path, serve) -> None:
+    def strip(metadata: dict) -> None:
+        for key in ("model_card", "fairness", "behavioral_tests", "gate", "lineage"):
+            del metadata[key]
+
+    with serve(bundle_copy(logreg_bundle, strip)) as client:
+        body = client.get("/model").json()
+    assert body["fairness"] is None and body["lineage"] is None and body["version"] == "1"
 
 
 def test_plots_are_pngs_and_unknown_names_404(catboost_client: TestClient) -> None:
