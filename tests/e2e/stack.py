@@ -33,6 +33,7 @@ def fast_training_config() -> str:
     cfg = yaml.safe_load((ROOT / "training" / "params.yaml").read_text())
     cfg["split"]["cv_folds"] = 3
     cfg["permutation_repeats"] = 1
+    cfg["fairness"]["bootstrap"]["n_boot"] = 20
     cfg["candidates"] = [c for c in cfg["candidates"] if c["name"] in ("logistic_regression", "catboost")]
     for candidate in cfg["candidates"]:
         if candidate["name"] == "catboost":
