@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -30,9 +31,12 @@ class Backend:
     revision: str = "r7"
     ready_after: int = 0  # /ready answers 503 this many times first
     failed: str | None = None  # /ready says the bundle cannot be served, for this reason
+    threshold: float = 0.5
+    batch: Callable[[list[dict]], list[float]] | None = None  # P(default) per applicant of a batch
     probability: Any = 0.25
     scored: list[dict] = field(default_factory=list)
     ready_calls: int = 0
+    hang_s: float = 0.0  # /ready answers only after this long (a hung backend)
 
 
 def handler_for(backend: Backend) -> type[BaseHTTPRequestHandler]:
@@ -52,8 +56,9 @@ def handler_for(backend: Backend) -> type[BaseHTTPRequestHandler]:
             self.wfile.write(data)
 
         def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
-            if self.path == "/api/ready":
+            if self.path in ("/api/ready", "/ready"):  # through nginx, or straight at the backend
                 backend.ready_calls += 1
+                time.sleep(backend.hang_s)
                 if backend.failed:
                     self.answer(503, {"status": "not_ready", "phase": "failed", "reason": backend.failed})
                 elif backend.ready_calls <= backend.ready_after:
@@ -68,21 +73,54 @@ def handler_for(backend: Backend) -> type[BaseHTTPRequestHandler]:
                 self.answer(404, {"detail": "not found", "errors": []})
 
         def do_POST(self) -> None:  # noqa: N802
-            applicant = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-            backend.scored.append(applicant)
+            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            if self.path == "/api/predict/batch":
+                scores = backend.batch(body) if backend.batch else [backend.probability] * len(body)
+                rows = [
+                    {"row": i, "probability_default": p, "label": int(p >= backend.threshold)}
+                    for i, p in enumerate(scores)
+                ]
+                self.answer(200, {"count": len(rows), "predictions": rows})
+                return
+            backend.scored.append(body)
             self.answer(200, {"probability_default": backend.probability, "label": 0, "color": backend.color})
 
     return Handler
 
 
 @contextmanager
-def serve(backend: Backend, port: int = 0) -> Iterator[str]:
-    """Serve `backend` on 127.0.0.1:`port` (0: any free port); its base URL."""
-    server = ThreadingHTTPServer(("127.0.0.1", port), handler_for(backend))
+def serve(backend: Backend, port: int = 0, host: str = "127.0.0.1") -> Iterator[str]:
+    """Serve `backend` on `host`:`port` (0: any free port); its base URL."""
+    server = ThreadingHTTPServer((host, port), handler_for(backend))
     thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
+        yield f"http://{host}:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@contextmanager
+def serve_text(text: str, port: int = 0) -> Iterator[str]:
+    """Answer every GET with `text` as text/plain (e.g. nginx's status page); the base URL."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args: object) -> None:
+            pass
+
+        def do_GET(self) -> None:  # noqa: N802
+            data = text.encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "text/plain")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+    server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/nginx_status"
     finally:
         server.shutdown()
         server.server_close()

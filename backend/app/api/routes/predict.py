@@ -62,7 +62,7 @@ async def predict(
     settings = settings_of(request)
     body_kind(request, allowed=("json",))
     applicant = service.parser.one_from_json(await read_body(request, settings.MAX_BODY_BYTES))
-    source: Source = "probe" if request.headers.get(TRAFFIC_SOURCE_HEADER) == "probe" else "single"
+    source = _source(request, "single")
     if explain and not service.explains_fast:  # e.g. replacement explanations: a model call per feature
         prediction, explanation = await run_in_threadpool(service.predict_one, applicant, source, True)
     else:  # scored with the other requests waiting in this event-loop turn (if coalescing is on)
@@ -70,8 +70,12 @@ async def predict(
     return json_response(_single_answer(service, settings.DEPLOY_COLOR, prediction, explanation))
 
 
+def _source(request: Request, default: Source) -> Source:
+    return "probe" if request.headers.get(TRAFFIC_SOURCE_HEADER) == "probe" else default
+
+
 def _score_batch(
-    service: ScoringService, kind: str, body: bytes, csv_answer: bool, color: str, explain: bool
+    service: ScoringService, kind: str, body: bytes, csv_answer: bool, color: str, explain: bool, source: Source
 ) -> tuple[bytes, str]:
     """Parse, validate, score (and explain) and render a batch (in a worker thread: it can take a while)."""
     names = service.parser.names
@@ -81,10 +85,10 @@ def _score_batch(
     else:
         columns, applicants = names, service.parser.many_from_json(body)
     if explain:
-        predictions, contributions = service.predict_explained(applicants, "batch")
+        predictions, contributions = service.predict_explained(applicants, source)
         reasons = service.reasons(applicants, contributions)
     else:
-        predictions, reasons = service.predict(applicants, "batch"), None
+        predictions, reasons = service.predict(applicants, source), None
     scored = ScoredBatch(predictions, reasons, service.threshold, service.version, scored_at_now())
     if csv_answer:
         csv_body = to_csv(columns, names, applicants, RESULT_COLUMNS, scored.csv_results())
@@ -107,12 +111,13 @@ async def predict_batch(
 ) -> Response:
     """Score many applicants: a JSON array, or CSV with a header row (`Content-Type: text/csv`). Answers JSON,
     or CSV for `Accept: text/csv`: the input columns, then probability_default, label, risk_band, decision,
-    reason_1..reason_4 (filled with `explain=true`), threshold, model_version, scored_at."""
+    reason_1..reason_4 (filled with `explain=true`), threshold, model_version, scored_at. Deployment checks send
+    `X-Traffic-Source: probe` (logged as source `probe`, left out of the monitoring summary)."""
     service = ready_service(request)
     settings = settings_of(request)
     kind = body_kind(request, allowed=("json", "csv"))
     body = await read_body(request, settings.MAX_BODY_BYTES)
     content, media_type = await run_in_threadpool(
-        _score_batch, service, kind, body, wants_csv(request), settings.DEPLOY_COLOR, explain
+        _score_batch, service, kind, body, wants_csv(request), settings.DEPLOY_COLOR, explain, _source(request, "batch")
     )
     return Response(content, media_type=media_type)

@@ -88,15 +88,17 @@ def test_deployment_probes_are_logged_but_left_out_of_the_summary(
         for _ in range(3):
             response = client.post("/predict", json=applicants[0], headers={"X-Traffic-Source": "probe"})
             assert response.status_code == 200
+        batch = client.post("/predict/batch", json=applicants[2:4], headers={"X-Traffic-Source": "probe"})
+        assert batch.status_code == 200  # the decision-sanity gate scores its reference rows so
         client.post("/predict", json=applicants[1])
         body = wait_for_count(client, 1)
         monitoring = client.app.state.monitoring
         monitoring.log.flush()
         metrics = client.get("/metrics").text
         sources = [r.source for r in monitoring.log.since(0, include_probes=True)]
-    assert sources == ["probe", "probe", "probe", "single"], "every prediction is on record"
+    assert sources == ["probe"] * 5 + ["single"], "every prediction is on record"
     assert body["count"] == 1 and body["score"]["rows"] == 1
-    assert sum(float(line.rsplit(" ", 1)[1]) for line in metrics.splitlines() if 'source="probe"' in line) == 3
+    assert sum(float(line.rsplit(" ", 1)[1]) for line in metrics.splitlines() if 'source="probe"' in line) == 5
 
 
 def test_too_few_predictions_are_insufficient_data(serve: Callable, catboost_bundle: Path, applicants: list) -> None:
