@@ -61,10 +61,13 @@ def write_alertmanager_config(directory: Path, webhook_url: str | None) -> bool:
 
 
 def alert(name: str, summary: str, severity: str = "critical", **labels: str) -> dict[str, Any]:
-    """One alert in Alertmanager's API format, firing now and resolving by itself after ALERT_LIFETIME."""
+    """One alert in Alertmanager's API format, firing now and resolving by itself after ALERT_LIFETIME. Its
+    `incident` label (the time it started) makes each event a new alert: a second failover within the lifetime
+    of the first is notified too, not deduplicated as the same alert still firing."""
     starts = datetime.now(timezone.utc)
+    incident = starts.isoformat(timespec="milliseconds")
     return {
-        "labels": {"alertname": name, "severity": severity, "source": "controller", **labels},
+        "labels": {"alertname": name, "severity": severity, "source": "controller", "incident": incident, **labels},
         "annotations": {"summary": summary},
         "startsAt": starts.isoformat(),
         "endsAt": (starts + ALERT_LIFETIME).isoformat(),

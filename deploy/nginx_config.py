@@ -20,6 +20,7 @@ STATUS_ACCESS = "status-access.conf"
 LEGACY_ACTIVE_FILE = "active.conf"  # the first mechanism (a reloaded `set` file), migrated by ensure()
 DEFAULT_ACTIVE = "blue"
 HOSTS = {
+    ("nginx", "any"): 3,
     ("controller", "any"): 5,
     ("backend", "blue"): 11,
     ("frontend", "blue"): 12,

@@ -35,7 +35,7 @@ def main() -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=settings.LOG_LEVEL)
-    metrics = ControllerMetrics(settings.NGINX_STATUS_URL)
+    metrics = ControllerMetrics(settings.nginx_status_url)
     start_http_server(settings.CONTROLLER_PORT, registry=metrics.registry)
     controller = Controller(
         settings, config, Prometheus(settings.PROMETHEUS_URL), AlertSender(settings.ALERTMANAGER_URL), metrics

@@ -19,7 +19,7 @@ from typing import Any
 from deploy.alerts import AlertSender, alert
 from deploy.controller.failover import Decision, decide
 from deploy.controller.metrics import WATCH_LEVEL, ControllerMetrics
-from deploy.controller.probes import ProbeTrack, Prober, probe_status
+from deploy.controller.probes import ProbeResult, ProbeTrack, Prober, probe_status
 from deploy.controller.queries import scoring_rate
 from deploy.controller.settings import ControllerSettings
 from deploy.controller.watch import Analysis, analyse
@@ -35,7 +35,8 @@ from deploy.state import WATCHING, DeployState, Event, StateFile, WatchRecord, n
 logger = logging.getLogger("deploy.controller")
 PROMETHEUS_ALERT_AFTER_S = 30.0
 BLOCKED_LOG_EVERY_S = 30.0
-NGINX_DOWN_AFTER = 2  # failed status probes in a row
+MIN_ERROR_WINDOW_S = 10.0  # two scrapes: less is no basis for a failover on 5xx
+NGINX_DOWN_AFTER = 1  # failed status probes: nginx answers its status page from memory, one miss is an outage
 
 
 def parse_iso(text: str) -> float | None:
@@ -84,6 +85,8 @@ class Controller:
     prober: Prober = field(init=False)
     last_move_at: float | None = None
     error_breaches: int = 0
+    active_color: str | None = None
+    active_since: float = float("-inf")  # when traffic last moved to the active color (unknown at start)
     next_analysis_at: float = 0.0
     prometheus_error: str | None = None
     prometheus_down_since: float | None = None
@@ -108,12 +111,17 @@ class Controller:
         at = self.clock()
         self.prober.timeout_s = config.probe.timeout_s
         before = {color: track.last for color, track in self.prober.tracks.items()}
+        nginx_probe = self.prober.submit(probe_status, self.settings.nginx_status_url)
         self.prober.probe_all(at)
         self._log_probe_changes(before)
-        self._watch_nginx(at)
+        self._watch_nginx(at, nginx_probe.result())
         active = self.active_file.active()
         state = self.state_file.load()
         self._export(active, state)
+        if active != self.active_color:
+            if self.active_color is not None:
+                self.active_since, self.error_breaches = at, 0
+            self.active_color = active
         if at >= self.next_analysis_at:
             self.next_analysis_at = at + config.watch.analysis_interval_s
             self._check_errors(active, config, at)
@@ -176,6 +184,7 @@ class Controller:
             return
         self.last_move_at = at
         self.error_breaches = 0
+        self.active_color, self.active_since = idle, at
         self.blocked = None
         self.metrics.moves.labels("failover", idle).inc()
         logger.warning("FAILED OVER to %s: %s", idle, decision.reason)
@@ -184,8 +193,13 @@ class Controller:
         )
 
     def _check_errors(self, active: str, config: ControllerConfig, at: float) -> None:
-        """Count consecutive analyses in which the active color's 5xx ratio is above the failover bound."""
-        window = f"{config.failover.error_window_s:.0f}s"
+        """Count consecutive analyses in which the active color's 5xx ratio is above the failover bound, over its
+        answers since it became active (a color switched to again must not pay for its previous stint's errors)."""
+        seconds = min(config.failover.error_window_s, at - self.active_since)
+        if seconds < MIN_ERROR_WINDOW_S:
+            self.error_breaches = 0
+            return
+        window = f"{seconds:.0f}s"
         try:
             rate = self.prometheus.value(scoring_rate(active, window)) or 0.0
             errors = self.prometheus.value(scoring_rate(active, window, status="5..")) or 0.0
@@ -256,6 +270,7 @@ class Controller:
         except UsageError as exc:
             logger.warning("rollback of %s deferred: %s", watch.color, exc)
             return
+        self.active_color, self.active_since, self.error_breaches = watch.previous, self.clock(), 0
         self.metrics.moves.labels("rollback", watch.previous).inc()
         logger.warning("ROLLED BACK %s -> %s: %s", watch.color, watch.previous, reason)
         self.alerts.send(
@@ -299,10 +314,10 @@ class Controller:
         )
 
     # -- nginx -------------------------------------------------------------------------------------------------
-    def _watch_nginx(self, at: float) -> None:
+    def _watch_nginx(self, at: float, probe: ProbeResult) -> None:
         """Alert when nginx stops answering (the guard starts it again if it was killed); record the outage."""
         was_down = self.nginx.failures >= NGINX_DOWN_AFTER
-        self.nginx.add(probe_status(self.settings.NGINX_STATUS_URL, self.config.config.probe.timeout_s), at)
+        self.nginx.add(probe, at)
         down = self.nginx.failures >= NGINX_DOWN_AFTER
         if down and not was_down:
             self.nginx_down_at = self.nginx.failing_since

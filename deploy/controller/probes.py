@@ -4,7 +4,8 @@ through nginx, so a dead proxy and a dead backend are told apart), and the strea
 from __future__ import annotations
 
 import time
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import requests
@@ -75,10 +76,14 @@ class Prober:
     timeout_s: float
     port: int = PORTS["backend"]
     tracks: dict[str, ProbeTrack] = field(default_factory=lambda: {color: ProbeTrack() for color in COLORS})
-    _pool: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(len(COLORS), "probe"))
+    _pool: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(len(COLORS) + 1, "probe"))
 
     def url(self, color: str) -> str:
         return f"http://{address(self.stack_net, 'backend', color)}:{self.port}/ready"
+
+    def submit(self, probe: Callable[[str, float], ProbeResult], url: str) -> Future[ProbeResult]:
+        """Another probe (nginx's status page) run alongside the colors': a dead target costs a round one timeout."""
+        return self._pool.submit(probe, url, self.timeout_s)
 
     def probe_all(self, now: float | None = None) -> dict[str, ProbeResult]:
         now = time.time() if now is None else now

@@ -7,6 +7,7 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from deploy.nginx_config import address
 from deploy.settings import NetworkPrefix, Port, Seconds
 
 CONFIG_COPY = Path("controller") / "controller.yaml"  # under the state directory, written by `make up`
@@ -20,10 +21,14 @@ class ControllerSettings(BaseSettings):
     DEPLOY_STATE_DIR: Path = Path("/state")
     PROMETHEUS_URL: str = "http://prometheus:9090"
     ALERTMANAGER_URL: str = "http://alertmanager:9093"
-    NGINX_STATUS_URL: str = "http://nginx:8091/nginx_status"
+    NGINX_STATUS_URL: str | None = None  # default: nginx's fixed address (a name of a dead container resolves slowly)
     CONTROLLER_PORT: Port = 9100
     STATUS_EVERY_S: Seconds = 1.0  # how often status.json (read by `make status`) is rewritten
     LOG_LEVEL: str = Field("INFO", pattern="^(DEBUG|INFO|WARNING|ERROR)$")
+
+    @property
+    def nginx_status_url(self) -> str:
+        return self.NGINX_STATUS_URL or f"http://{address(self.STACK_NET, 'nginx')}:8091/nginx_status"
 
     @property
     def config_path(self) -> Path:

@@ -50,7 +50,9 @@ def test_an_alert_is_retried_until_accepted_without_blocking_the_sender() -> Non
         while not received.posts and time.monotonic() < deadline:
             time.sleep(0.02)
     (posted,) = received.posts
-    assert posted[0]["labels"] == {
+    labels = posted[0]["labels"]
+    assert labels.pop("incident").startswith(time.strftime("%Y-", time.gmtime()))
+    assert labels == {
         "alertname": "TrafficFailedOver",
         "severity": "critical",
         "source": "controller",
@@ -58,3 +60,10 @@ def test_an_alert_is_retried_until_accepted_without_blocking_the_sender() -> Non
     }
     assert posted[0]["annotations"]["summary"] == "blue died"
     assert received.attempts == 3 and waits == [1, 2] and sender.failed_attempts == 2 and sender.sent == 1
+
+
+def test_two_events_of_the_same_kind_are_two_alerts_not_one_still_firing() -> None:
+    first = alert("TrafficFailedOver", "blue died", color="green")
+    time.sleep(0.002)
+    second = alert("TrafficFailedOver", "blue died again", color="green")
+    assert first["labels"]["incident"] != second["labels"]["incident"]

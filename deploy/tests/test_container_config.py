@@ -195,7 +195,7 @@ def test_backend_timeouts_are_seconds_so_a_hung_backend_fails_fast() -> None:
     single = routes[routes.index("location /api/ {") :].split("}")[0]
     batch = routes[routes.index("location = /api/predict/batch {") :].split("}")[0]
     monitoring = routes[routes.index("location /api/monitoring/ {") :].split("}")[0]
-    assert "proxy_read_timeout 5s;" in single and "proxy_read_timeout 60s;" in batch
+    assert "proxy_read_timeout 3s;" in single and "proxy_read_timeout 60s;" in batch
     assert "proxy_read_timeout 60s;" in monitoring
     assert not re.search(r"proxy_read_timeout (1[2-9]\d|[2-9]\d\d)s", routes + read("nginx/conf.d/stacks.conf"))
 
@@ -236,7 +236,11 @@ def test_each_colors_containers_have_fixed_addresses_and_docker_hands_out_others
         "frontend-green": "${STACK_NET:-172.30.77}.22",
     }
     (pool,) = compose()["networks"]["default"]["ipam"]["config"]
-    assert pool == {"subnet": "${STACK_NET:-172.30.77}.0/24", "ip_range": "${STACK_NET:-172.30.77}.128/25"}
+    assert pool == {
+        "subnet": "${STACK_NET:-172.30.77}.0/24",
+        "gateway": "${STACK_NET:-172.30.77}.1",
+        "ip_range": "${STACK_NET:-172.30.77}.128/25",
+    }
 
 
 def test_the_backend_image_runs_the_one_launcher() -> None:

@@ -271,7 +271,7 @@ def test_a_bad_new_bounds_file_is_logged_and_the_last_good_one_kept(rig: Rig, ca
 
 
 def test_nginx_not_answering_is_alerted_and_its_outage_recorded_when_it_is_back(rig: Rig) -> None:
-    url = rig.controller.settings.NGINX_STATUS_URL
+    url = rig.controller.settings.nginx_status_url
     rig.ticks(2)
     rig.servers["nginx"].close()
     rig.ticks(3)
@@ -284,3 +284,31 @@ def test_nginx_not_answering_is_alerted_and_its_outage_recorded_when_it_is_back(
     assert (event.operation, event.target, event.result) == ("proxy", "nginx", "recovered")
     assert "nginx did not answer for" in event.reason and event.figures["down_s"] >= 0
     assert rig.active.active() == "blue", "nginx down is no reason to move the traffic"
+
+
+def test_5xx_fail_over_counts_only_answers_since_the_color_became_active(rig: Rig) -> None:
+    """Half of the active color's answers are 5xx: it fails over after two analyses, but only once it has been
+    active long enough for a window of its own (a color switched to again does not pay for earlier errors)."""
+    clock = [1_000.0]
+    rig.controller.clock = lambda: clock[0]
+    rig.answers.values = {'status=~"5.."': 9.0, "http_requests_total": 10.0}
+
+    def analyse_after(seconds: float) -> None:
+        clock[0] += seconds
+        rig.ticks(1)
+
+    rig.ticks(3)  # one analysis; green seen ready three times. Since when blue is active is unknown: 30 s count
+    analyse_after(6)
+    assert rig.active.active() == "green", "two analyses over the bound"
+    asked = [query for query, _ in rig.answers.queries if 'status=~"5.."' in query]
+    assert asked and all("[30s]" in query for query in asked)
+
+    clock[0] += 61  # past the cool-down
+    rig.active.write("blue")  # an operator switches back
+    analyse_after(0)
+    analyse_after(6)
+    assert rig.active.active() == "blue", "6 s on blue: no window of its own yet"
+    analyse_after(6)
+    analyse_after(6)
+    assert rig.active.active() == "green"
+    assert any("[12s]" in query for query, _ in rig.answers.queries), "the window starts at the switch"

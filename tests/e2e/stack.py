@@ -17,6 +17,7 @@ from deploy.state import DeployState, StateFile
 
 ROOT = Path(__file__).resolve().parents[2]
 FIGURES = ROOT / "test-artifacts" / "e2e" / "figures.json"
+CONTROLLER_OPERATIONS = ("watch", "failover", "proxy")
 TRAINER_CONFIG = ".e2e-params.yaml"  # in the bundles directory, which the trainer sees as /bundles
 
 
@@ -68,18 +69,25 @@ class Stack:
     def history(self) -> list[dict]:
         return json.loads(self.settings.state_file.read_text())["history"]
 
+    def cli_history(self) -> list[dict]:
+        """The history without the controller's own events (which land whenever a watch ends or it acts)."""
+        return [event for event in self.history() if event["operation"] not in CONTROLLER_OPERATIONS]
+
     def containers(self, color: str) -> dict[str, dict]:
         """`docker inspect` of the color's running containers, by service."""
-        found = {}
-        for service in stack_services(color):
-            ids = subprocess.run(
-                [*self.compose().command("ps", "-q", service)], capture_output=True, text=True, env=self.compose().env()
-            ).stdout.split()
-            if ids:
-                found[service] = json.loads(
-                    subprocess.run(["docker", "inspect", ids[0]], capture_output=True, text=True, check=True).stdout
-                )[0]
-        return found
+        found = {service: self.container(service) for service in stack_services(color)}
+        return {service: inspected for service, inspected in found.items() if inspected is not None}
+
+    def container(self, service: str, stopped_too: bool = False) -> dict | None:
+        """`docker inspect` of the service's running container (or stopped too), None when there is none."""
+        listing = ["ps", "-a", "-q", service] if stopped_too else ["ps", "-q", service]
+        ids = subprocess.run(
+            [*self.compose().command(*listing)], capture_output=True, text=True, env=self.compose().env()
+        ).stdout.split()
+        if not ids:
+            return None
+        inspected = subprocess.run(["docker", "inspect", ids[0]], capture_output=True, text=True, check=True)
+        return json.loads(inspected.stdout)[0]
 
     def record(self, **figures: object) -> None:
         self.figures.update(figures)

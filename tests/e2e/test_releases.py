@@ -219,7 +219,7 @@ def test_one_operation_at_a_time(stack: Stack) -> None:
     )
     assert stack.active_conf() == config and public_color(stack) == "blue"
     assert state != stack.settings.state_file.read_bytes(), "only the deploy changed the state"
-    assert stack.history()[-1]["operation"] == "deploy", "the refused switch left no false record"
+    assert stack.cli_history()[-1]["operation"] == "deploy", "the refused switch left no false record"
 
 
 class LocalRegistry:
@@ -311,7 +311,7 @@ def test_the_release_workflow_deploy_releases_pushed_images_twice_in_a_row(stack
             images = running_images(stack, color)
             assert all(ref.startswith(f"{registry.host()}/acme/credit-risk/") for ref in images.values()), images
         assert colors == ["green", "blue"], "each release went to whichever color was idle"
-        assert stack.history()[-1]["operator"] == "release-workflow:e2e:run-1"
+        assert stack.cli_history()[-1]["operator"] == "release-workflow:e2e:run-1"
     finally:
         registry.stop()
         on_blue(stack)

@@ -1,6 +1,7 @@
 """Test-only: the real backend (app.main.create_app, started like `python -m app`) with one extra innermost
 middleware: while the file /bundles/<FAULT_FILE> holds "5xx" its scoring routes answer 500, while it holds
-"slow" they answer a second late. Innermost, so the app's own metrics see the fault as Prometheus would."""
+"slow" they answer a second late. Innermost and after routing, so the app's own metrics see the fault (with its
+route) as Prometheus would."""
 
 from __future__ import annotations
 
@@ -33,13 +34,25 @@ class Faults:
         if scope["type"] == "http" and scope["path"].endswith(SCORING):
             kind = fault()
             if kind == "5xx":
-                headers = [(b"content-type", b"application/json")]
-                await send({"type": "http.response.start", "status": 500, "headers": headers})
-                await send({"type": "http.response.body", "body": b'{"detail": "injected fault", "errors": []}'})
+                await self.app(scope, receive, failing(send))  # routed as usual (metrics name the route), then 500
                 return
             if kind == "slow":
                 await asyncio.sleep(1.0)
         await self.app(scope, receive, send)
+
+
+def failing(send):
+    """`send` that turns the app's answer into HTTP 500 with the project's error shape."""
+    body = b'{"detail": "injected fault", "errors": []}'
+
+    async def send_500(message) -> None:
+        if message["type"] == "http.response.start":
+            headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+            await send({"type": "http.response.start", "status": 500, "headers": headers})
+        elif message["type"] == "http.response.body" and not message.get("more_body", False):
+            await send({"type": "http.response.body", "body": body})
+
+    return send_500
 
 
 def create_faulty_app():
