@@ -79,6 +79,7 @@ def up(ctx: Context) -> int:
         colors = sorted(pins)
         services = [s for color in colors for s in stack_services(color)]
         ctx.say(f"up: [4/5] starting {', '.join(services)} (running containers are left as they are), then nginx")
+        ctx.ensure_credentials()
         ctx.compose().up(services, keep_existing=True, no_deps=True)
         ctx.compose().up(["nginx"], no_deps=True)
         ctx.say(f"up: [5/5] checking that {active} answers on the public port")
@@ -138,7 +139,8 @@ def status(ctx: Context) -> int:
         )
         release = state.colors.get(color)
         pinned = f"release {release.describe()}" if release else "nothing deployed"
-        answer = serving(settings.public_url if color == active else settings.preview_url) if proxy_up else None
+        url = settings.public_url if color == active else settings.preview_url
+        answer = serving(url, ctx.api_key()) if proxy_up else None
         if answer and answer.color == color:
             served = f"serves v{answer.version} rev {short(answer.revision or '?')} " + (
                 "(ready)" if answer.ready else f"(NOT ready: {answer.detail})"

@@ -9,6 +9,7 @@ import time
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.api.security import caller_of
 from app.core.metrics import UNMATCHED_ROUTE, Metrics
 from app.core.state import ModelState
 
@@ -36,7 +37,8 @@ class ForwardedPrefixMiddleware:
 
 
 class DeploymentHeadersMiddleware:
-    """X-Deployment-Color and X-Model-Version on every response."""
+    """X-Deployment-Color, X-Model-Version and X-App-Revision on every response to an authenticated caller
+    (anonymous callers learn nothing about the deployment)."""
 
     def __init__(self, app: ASGIApp, state: ModelState) -> None:
         self.app = app
@@ -48,7 +50,7 @@ class DeploymentHeadersMiddleware:
             return
 
         async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
+            if message["type"] == "http.response.start" and caller_of(scope) is not None:
                 message["headers"] = [*message.get("headers", ()), *self.state.response_headers]
             await send(message)
 
