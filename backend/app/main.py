@@ -89,7 +89,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(router)
     install_error_handlers(app)
     app.add_middleware(UnhandledErrorMiddleware)
-    app.add_middleware(DeploymentHeadersMiddleware, state=state)
+    app.add_middleware(DeploymentHeadersMiddleware, state=state, authenticator=authenticator)
     app.add_middleware(RequestMetricsMiddleware, metrics=metrics_registry)
     app.add_middleware(ForwardedPrefixMiddleware)
     install_openapi(app, state, settings)

@@ -88,7 +88,9 @@ def test_compose_healthchecks_dependencies_and_volumes() -> None:
         assert services[f"backend-{color}"]["volumes"] == [
             "${BUNDLES_DIR:-./models}:/bundles:ro",
             "prediction-log:/data",
-        ], "both colors share one prediction log"
+            "${DEPLOY_STATE_DIR:-./.deploy/credit-risk}/auth:/auth:ro",
+        ], "both colors share one prediction log and read one key store"
+        assert services[f"frontend-{color}"]["volumes"] == ["${DEPLOY_STATE_DIR:-./.deploy/credit-risk}/ui:/ui:ro"]
         assert services[f"backend-{color}"]["environment"]["PREDICTION_LOG_PATH"] == "/data/predictions.db"
     assert services["mlflow"]["volumes"] == ["mlflow-db:/mlflow/db", "mlflow-artifacts:/mlflow/artifacts"]
     assert all("container_name" not in s for s in services.values())  # `-p` gives each copy its own names

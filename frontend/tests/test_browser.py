@@ -59,7 +59,7 @@ def browser() -> Iterator[Chromium]:
 def test_a_browser_scores_an_applicant_uploads_a_batch_and_reads_the_model_card(
     backend, ui_url: str, browser: Chromium, tmp_path: Path
 ) -> None:
-    schema = requests.get(f"{backend.url}/schema", timeout=10).json()
+    schema = requests.get(f"{backend.url}/schema", timeout=10, headers=backend.headers).json()
     numeric = sum(f["type"] == "numeric" for f in schema["features"])
     categorical = len(schema["features"]) - numeric
 
@@ -71,7 +71,9 @@ def test_a_browser_scores_an_applicant_uploads_a_batch_and_reads_the_model_card(
 
     browser.evaluate("document.querySelector('[data-testid=stBaseButton-primaryFormSubmit]').click()")
     browser.wait_for(f"{count('stPlotlyChart')} == 2 && {count('stMetricValue')} >= 4")
-    expected = requests.post(f"{backend.url}/predict", json=schema["example"], timeout=10).json()
+    expected = requests.post(
+        f"{backend.url}/predict", json=schema["example"], timeout=10, headers=backend.headers
+    ).json()
     assert probability_text(expected["probability_default"]) in browser.evaluate(texts("stMetricValue"))
     browser.wait_for(f"{count('stCode')} == 1")
     page = browser.evaluate("document.querySelector('[data-testid=stMain]').innerText")
@@ -103,17 +105,18 @@ def test_a_browser_scores_an_applicant_uploads_a_batch_and_reads_the_model_card(
     browser.screenshot(ARTIFACTS / "batch-results.png")
 
     browser.open(f"{ui_url}/model")
-    browser.wait_for(f"{count('stImage')} == {len(requests.get(f'{backend.url}/model', timeout=10).json()['plots'])}")
+    plots = requests.get(f"{backend.url}/model", timeout=10, headers=backend.headers).json()["plots"]
+    browser.wait_for(f"{count('stImage')} == {len(plots)}")
     browser.screenshot(ARTIFACTS / "model-card.png")
 
 
 def test_a_browser_shows_volume_and_drift_on_the_monitoring_page(backend, ui_url: str, browser: Chromium) -> None:
-    before = summary_counting(backend.url, 0)["count"]
-    schema = requests.get(f"{backend.url}/schema", timeout=10).json()
+    before = summary_counting(backend, 0)["count"]
+    schema = requests.get(f"{backend.url}/schema", timeout=10, headers=backend.headers).json()
     applicants = real_applicants(schema["features"], 120, seed=1)
-    score_batch(backend.url, applicants[:80])
-    score_batch(backend.url, shifted_population(applicants[80:], schema["features"]))
-    summary = summary_counting(backend.url, before + 120)
+    score_batch(backend, applicants[:80])
+    score_batch(backend, shifted_population(applicants[80:], schema["features"]))
+    summary = summary_counting(backend, before + 120)
 
     browser.open(f"{ui_url}/monitoring?window=1h")
     charts = 3 + len(summary["drifting_features"])

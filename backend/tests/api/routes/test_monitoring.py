@@ -174,7 +174,7 @@ def test_concurrent_load_on_two_worker_processes_loses_no_rows(
     log_path = tmp_path / "shared" / "predictions.db"
     with start_live_server(catboost_bundle, PREDICTION_LOG_PATH=str(log_path), WORKERS="2") as server:
         server.wait_for_log(") ready in ", count=2)  # both workers have loaded the model
-        with httpx.Client(base_url=server.url, timeout=30) as http:
+        with httpx.Client(base_url=server.url, timeout=30, headers=server.headers) as http:
 
             def score(index: int) -> int:
                 if index % 10 == 0:
