@@ -178,7 +178,9 @@ def test_a_doctored_copy_of_a_bundle_is_refused(deployable) -> None:
 def test_a_deploy_that_fails_its_gates_puts_the_idle_color_back_on_its_release(deployable) -> None:
     settings, registry = deployable
     Context(settings).state.pin("green", OLD)
-    stack = Backend(color="green", failed="model not loaded: CatBoost cannot read model.cb")
+    stack = Backend(
+        color="green", failed="model not loaded: CatBoost cannot read model.cb", key_store=settings.api_keys_file
+    )
 
     def recreated(argv: list[str], env: dict[str, str]) -> None:  # the previous release starts and gets ready
         if "up" in argv and env.get("GREEN_BACKEND_IMAGE") == OLD.images["backend"]:
@@ -205,9 +207,11 @@ def test_a_deploy_that_passes_its_gates_is_pinned_recorded_and_named_in_the_regi
     settings, registry = deployable
     tag, _ = checkout_tag(settings.root)
     docker = FakeDocker(containers={**RUNNING, **BLUE})
-    with serve(Backend(color="green", version="1", revision=tag), settings.PREVIEW_PORT):
+    stack = Backend(color="green", version="1", revision=tag, key_store=settings.api_keys_file)
+    with serve(stack, settings.PREVIEW_PORT):
         code, lines = command(settings, docker, "deploy", registry=registry)
     assert code == 0 and "DEPLOYED" in lines[-1], lines
+    assert stack.refused == 0 and stack.probes == 3, "the gates authenticate with the CLI's key, as probes"
     assert set(release_images(tag, None).values()) <= docker.images, "built from this checkout"
     green = state_of(settings)["colors"]["green"]
     assert (green["tag"], green["model_version"]) == (tag, "1") and len(green["model_digest"]) == 64

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from deploy.analysts import AnalystStore
+from tests.kit.analysts import ANALYST, PASSWORD, analyst_store
 from tests.kit.api_keys import UNUSED_KEY
 from tests.kit.backend import BackendProcess, ready_backend
 from tests.kit.paths import FRONTEND_DIR, UI_SCRIPT
@@ -93,15 +93,10 @@ def answering_server() -> Iterator:
         server.server_close()
 
 
-ANALYST, PASSWORD = "alice", "correct horse battery staple"
-
-
 @pytest.fixture(scope="session")
 def analysts(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The built-in user store (written by the deploy CLI's code) with the analyst ANALYST."""
-    path = tmp_path_factory.mktemp("analysts") / "users.json"
-    AnalystStore(path).add(ANALYST, PASSWORD)
-    return path
+    return analyst_store(tmp_path_factory.mktemp("analysts") / "users.json")
 
 
 def sign_in(app: AppTest, name: str = ANALYST, password: str = PASSWORD) -> AppTest:
