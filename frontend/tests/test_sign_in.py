@@ -12,6 +12,7 @@ from streamlit.testing.v1 import AppTest
 
 from analyst_ui.users import MAX_FAILURES
 from tests.kit.analysts import ANALYST, PASSWORD
+from tests.kit.traffic import audit_trail
 
 pytestmark = pytest.mark.slow
 
@@ -81,20 +82,7 @@ def test_a_ui_score_is_recorded_under_the_analyst_and_an_api_score_under_its_key
     example = requests.get(f"{backend.url}/schema", headers=backend.headers, timeout=10).json()["example"]
     assert requests.post(f"{backend.url}/predict", json=example, headers=backend.headers, timeout=10).ok
 
-    def trail(author: str) -> list[dict]:
-        deadline = time.monotonic() + 15
-        while True:
-            body = requests.get(
-                f"{backend.url}/audit/predictions",
-                params={"author": author, "window": "15m"},
-                headers=backend.headers,
-                timeout=10,
-            ).json()
-            if body["items"] or time.monotonic() > deadline:
-                return body["items"]
-            time.sleep(0.2)
-
-    ui_score = trail(ANALYST)[0]
+    ui_score = audit_trail(backend, ANALYST)[0]
     assert (ui_score["api_key"], ui_score["analyst"], ui_score["color"]) == ("tests", ANALYST, "green")
-    api_score = trail("tests")[0]
+    api_score = audit_trail(backend, "tests")[0]
     assert (api_score["api_key"], api_score["analyst"]) == ("tests", None)

@@ -103,3 +103,19 @@ def summary_counting(server: BackendProcess, count: int, window: str = "1h", sec
             assert summary["count"] >= count, f"the summary counts {summary['count']} of {count} predictions"
             return summary
         time.sleep(0.2)
+
+
+def audit_trail(server: BackendProcess, author: str, count: int = 1, seconds: float = 15) -> list[dict[str, Any]]:
+    """GET /audit/predictions of `author` (last 15 minutes) until it lists `count` requests; its items, newest
+    first."""
+    deadline = time.monotonic() + seconds
+    while True:
+        trail = requests.get(
+            f"{server.url}/audit/predictions",
+            params={"author": author, "window": "15m"},
+            headers=server.headers,
+            timeout=10,
+        ).json()
+        if len(trail["items"]) >= count or time.monotonic() > deadline:
+            return trail["items"]
+        time.sleep(0.2)

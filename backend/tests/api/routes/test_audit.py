@@ -83,7 +83,7 @@ def test_only_the_on_behalf_scope_may_name_an_analyst(start_live_server: Callabl
         time.sleep(1.2)
         claimed = httpx.get(f"{live.url}/schema", headers={**bearer(plain), "X-On-Behalf-Of": "alice"}, timeout=10)
         assert claimed.status_code == 403 and claimed.json()["errors"][0]["field"] == "X-On-Behalf-Of"
-        for bad in ("", " alice", "alice smith", "a" * 200, "<script>"):
+        for bad in ("", "alice smith", "a" * 200, "<script>", "-alice"):
             answer = httpx.get(f"{live.url}/schema", headers={**bearer(ui), "X-On-Behalf-Of": bad}, timeout=10)
             assert answer.status_code == 400 and answer.json()["errors"][0]["field"] == "X-On-Behalf-Of", bad
         ok = httpx.get(f"{live.url}/schema", headers={**bearer(ui), "X-On-Behalf-Of": "alice"}, timeout=10)
