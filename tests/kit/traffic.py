@@ -31,13 +31,14 @@ class Traffic:
     applicant: dict[str, Any]
     clients: int = 8
     fresh_connections: bool = False
+    headers: dict[str, str] = field(default_factory=dict)  # e.g. the API key
     answers: list[Answer] = field(default_factory=list)
     _stop: threading.Event = field(default_factory=threading.Event)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _threads: list[threading.Thread] = field(default_factory=list)
 
     def _client(self) -> None:
-        headers = {"Connection": "close"} if self.fresh_connections else {}
+        headers = {**self.headers, **({"Connection": "close"} if self.fresh_connections else {})}
         with requests.Session() as session:
             while not self._stop.is_set():
                 started = time.monotonic()
