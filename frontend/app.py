@@ -7,10 +7,10 @@ import streamlit as st
 
 from analyst_ui.client import BackendClient
 from analyst_ui.context import remember_backend
-from analyst_ui.navigation import navigation
+from analyst_ui.navigation import go_on_to, navigation
 from analyst_ui.settings import Settings, SettingsError
 from analyst_ui.sidebar import render_sidebar
-from analyst_ui.sign_in import render_account, signed_in_analyst
+from analyst_ui.sign_in import render_account, requested_url, signed_in_analyst
 
 st.set_page_config(
     page_title="Credit risk · analyst",
@@ -25,6 +25,7 @@ except SettingsError as exc:
     st.stop()
 analyst = signed_in_analyst(settings)  # renders the sign-in and stops until someone is signed in
 page = navigation()
+go_on_to(requested_url())
 client = BackendClient(settings, analyst)
 status = client.status()
 remember_backend(client, status)

@@ -10,11 +10,13 @@ from dataclasses import dataclass
 
 import streamlit as st
 
+from analyst_ui.navigation import navigation
 from analyst_ui.settings import Settings
 from analyst_ui.users import UserDirectory, UserStoreError
 
 SESSION_KEY = "sign_in.session"
 NOTICE_KEY = "sign_in.notice"
+REQUESTED_KEY = "sign_in.requested_url"  # the URL the analyst opened before signing in
 # The name the backend records (X-On-Behalf-Of accepts these characters).
 ANALYST_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+-]{0,127}$")
 OIDC_IDENTITY_CLAIMS = ("email", "preferred_username", "sub")
@@ -62,10 +64,18 @@ def signed_in_analyst(settings: Settings) -> str:
             session.last_seen = now
             return session.analyst
         sign_out(ended)
+    if REQUESTED_KEY not in st.session_state:
+        st.session_state[REQUESTED_KEY] = st.context.url
+    navigation(shown=False)  # no page runs; after a sign-out, the pages' links leave the sidebar
     if oidc_configured():
         return _single_sign_on(now)
     _password_page(settings, now)
     st.stop()
+
+
+def requested_url() -> str | None:
+    """The URL opened before the sign-in (once; None when there was none), to go on to that page."""
+    return st.session_state.pop(REQUESTED_KEY, None)
 
 
 def sign_out(notice: str = "You are signed out.") -> None:

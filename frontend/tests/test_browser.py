@@ -175,8 +175,8 @@ def test_a_browser_sees_only_the_sign_in_until_the_password_is_right(ui_url: str
     only_the_sign_in(browser)
     browser.screenshot(ARTIFACTS / "sign-in-refused.png")
     sign_in(browser, ui_url)
-    sidebar = browser.evaluate("document.querySelector('[data-testid=stSidebar]').innerText")
-    assert f"Signed in as {ANALYST}" in sidebar and "Sign out" in sidebar
+    sidebar = "document.querySelector('[data-testid=stSidebar]').innerText"
+    browser.wait_for(f"{sidebar}.includes('Signed in as {ANALYST}') && {sidebar}.includes('Sign out')")
     browser.evaluate(
         "[...document.querySelectorAll('[data-testid=stSidebar] button')].find(b => /Sign out/.test(b.innerText))"
         ".click()"
