@@ -94,7 +94,8 @@ bench: install system-deps ## benchmark the backend against `mlflow models serve
 TAG ?=
 MODEL ?=
 KEEP ?=
-RELEASE_ARGS = $(if $(TAG),--tag $(TAG)) $(if $(MODEL),--model $(MODEL))
+FORCE ?=
+RELEASE_ARGS = $(if $(TAG),--tag $(TAG)) $(if $(MODEL),--model $(MODEL)) $(if $(FORCE),--force)
 
 up: install ## build the shared images, train if no model exists, start every pinned color + nginx, wait until healthy
 	$(PY) -m deploy.cli up
@@ -106,10 +107,10 @@ deploy: install ## build (or pull) a release [TAG=] [MODEL=] and start it on the
 	$(PY) -m deploy.cli deploy $(RELEASE_ARGS)
 
 switch-green: install ## gate green and switch the public traffic to it (automatic rollback on failure)
-	$(PY) -m deploy.cli switch green
+	$(PY) -m deploy.cli switch green $(if $(FORCE),--force)
 
 switch-blue: install ## the same gates, to blue
-	$(PY) -m deploy.cli switch blue
+	$(PY) -m deploy.cli switch blue $(if $(FORCE),--force)
 
 rollback: install ## switch back to the other color, which still holds the previous release
 	$(PY) -m deploy.cli rollback

@@ -16,6 +16,7 @@ from deploy.api_keys import ApiKeyStore, parse_scopes
 from deploy.context import Context
 from deploy.errors import DeployError, UsageError
 from deploy.probe import REQUEST_TIMEOUT, headers_with
+from deploy.service_keys import refuse_reserved
 
 ReadPassword = Callable[[str], str]
 
@@ -33,8 +34,9 @@ def _show_key(ctx: Context, what: str, name: str, key: str) -> None:
 
 
 def api_key_create(ctx: Context, name: str, scopes: str) -> int:
-    key = _keys(ctx).create(name, parse_scopes(scopes))
-    _show_key(ctx, f"api-key: created ({', '.join(parse_scopes(scopes))})", name, key)
+    granted = refuse_reserved(parse_scopes(scopes))
+    key = _keys(ctx).create(name, granted)
+    _show_key(ctx, f"api-key: created ({', '.join(granted)})", name, key)
     return 0
 
 

@@ -30,6 +30,7 @@ from deploy.errors import DeployError
 from deploy.model_registry import CLIENT_ENVIRONMENT
 from deploy.settings import COLORS, DeploySettings
 
+FORCE_HELP = "pass the decision-sanity gate even when the model flags (almost) everyone or no one"
 TAG_PATTERN = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")  # a docker image tag
 
 
@@ -66,7 +67,11 @@ def add_access_commands(sub: argparse._SubParsersAction) -> None:
     )
     create = keys.add_parser("create", help="a new key with the given scopes; prints it once")
     create.add_argument("name")
-    create.add_argument("--scopes", required=True, help="comma-separated: score, read, audit, metrics, probe, ...")
+    create.add_argument(
+        "--scopes",
+        required=True,
+        help="comma-separated: score, read, audit, metrics (probe, on-behalf-of: the service keys' alone)",
+    )
     for action, what in (("rotate", "a new key for NAME (the old one stops working)"), ("revoke", "revoke NAME")):
         keys.add_parser(action, help=what).add_argument("name")
     keys.add_parser("list", help="name, scopes, created, last used (asked from the stack), status")
@@ -123,12 +128,15 @@ def parser() -> argparse.ArgumentParser:
     deploy.add_argument("--tag", type=tag, help=release_help)
     deploy.add_argument("--model", help=model_help)
     deploy.add_argument("--color", choices=COLORS, help="the color to deploy to (default: the idle one)")
+    deploy.add_argument("--force", action="store_true", help=FORCE_HELP)
     switch = sub.add_parser("switch", help="gate a color and move the public traffic to it (auto-rollback)")
     switch.add_argument("color", choices=COLORS)
+    switch.add_argument("--force", action="store_true", help=FORCE_HELP)
     sub.add_parser("rollback", help="switch back to the other color (the previous release)")
     release = sub.add_parser("release", help="deploy a release to the idle color, then switch to it")
     release.add_argument("--tag", type=tag, help=release_help)
     release.add_argument("--model", help=model_help)
+    release.add_argument("--force", action="store_true", help=FORCE_HELP)
     prune = sub.add_parser("prune", help="remove the images of releases older than the last N")
     prune.add_argument("--keep", type=keep, help="releases to keep (default DEPLOY_KEEP_RELEASES)")
     sub.add_parser("status", help="each color's release, health and role; the last operations")
@@ -142,11 +150,11 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     if args.command in ACCESS_COMMANDS:
         return run_access(args, ctx)
     if args.command == "deploy":
-        return rollout.deploy(ctx, args.tag, args.model, args.color)
+        return rollout.deploy(ctx, args.tag, args.model, args.color, args.force)
     if args.command == "release":
-        return rollout.release(ctx, args.tag, args.model)
+        return rollout.release(ctx, args.tag, args.model, args.force)
     if args.command == "switch":
-        return rollout.switch(ctx, args.color)
+        return rollout.switch(ctx, args.color, args.force)
     if args.command == "rollback":
         return rollout.rollback(ctx)
     if args.command == "prune":

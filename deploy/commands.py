@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import time
 
-from deploy import bundles
+from deploy import bundles, monitoring
 from deploy.compose import ServiceStatus, docker_available, stack_services
 from deploy.context import Context, git_commit
 from deploy.errors import UsageError
@@ -18,7 +18,8 @@ from deploy.probe import Expected, serving
 from deploy.release import checkout_tag, release_images, short
 from deploy.settings import COLORS, MODEL_NAME, other
 
-SHARED_SERVICES = ["mlflow", "nginx", "trainer"]  # built from this checkout by `up`; not part of a release
+SHARED_SERVICES = ["mlflow", "nginx", "trainer", "prometheus", "controller"]  # built by `up`; not in a release
+MONITORING_SERVICES = ["prometheus", "alertmanager", "controller", "guard"]
 HISTORY_SHOWN = 5
 
 
@@ -56,9 +57,11 @@ def up(ctx: Context) -> int:
                 f"the stack network {ctx.settings.STACK_NET}.0/24 overlaps Docker network {other_network!r}: set "
                 f"STACK_NET to a free one, e.g. STACK_NET={free_stack_net(used_subnets(ctx.runner))}"
             )
-        ctx.say("up: [1/5] building the shared images (mlflow, nginx, trainer; cached layers are reused)")
+        bounds = ctx.controller_config  # a bad bounds file stops here, before anything changes
+        ctx.say(f"up: [1/5] building the shared images ({', '.join(SHARED_SERVICES)}; cached layers are reused)")
         ctx.compose().build(SHARED_SERVICES)
         active = ctx.active_file.ensure(ctx.settings.STACK_NET)
+        alerting_changed = monitoring.write_configs(ctx.settings, bounds)
         ctx.compose().up(["mlflow"])
         if not bundles.versions(ctx.settings.BUNDLES_DIR, MODEL_NAME):
             ctx.say(f"up: [2/5] no model in {ctx.settings.BUNDLES_DIR}: training one in the trainer container")
@@ -78,14 +81,21 @@ def up(ctx: Context) -> int:
                 )
         colors = sorted(pins)
         services = [s for color in colors for s in stack_services(color)]
-        ctx.say(f"up: [4/5] starting {', '.join(services)} (running containers are left as they are), then nginx")
+        ctx.say(
+            f"up: [4/5] starting {', '.join(services)} (running containers are left as they are), then nginx, "
+            f"{', '.join(MONITORING_SERVICES)}"
+        )
         ctx.ensure_credentials()
         ctx.compose().up(services, keep_existing=True, no_deps=True)
         ctx.compose().up(["nginx"], no_deps=True)
+        ctx.compose().up(MONITORING_SERVICES, no_deps=True)
+        if alerting_changed:
+            monitoring.reload_alertmanager(ctx.settings, ctx.say)
         ctx.say(f"up: [5/5] checking that {active} answers on the public port")
         release = pins.get(active)
         expected = Expected(release.model_version, release.tag) if release else Expected()
         version = ctx.checks.wait_public(active, ctx.settings.DEPLOY_READY_TIMEOUT, expected)
+        ctx.record("up", active, "started", f"{active} serves the public traffic", time.monotonic() - started, release)
     checkout, _ = checkout_tag(ctx.settings.root)
     hint = (
         ""
@@ -97,7 +107,10 @@ def up(ctx: Context) -> int:
         f"  analyst UI   http://localhost:{ctx.settings.PUBLIC_PORT}/\n"
         f"  API docs     http://localhost:{ctx.settings.PUBLIC_PORT}/api/docs\n"
         f"  preview      http://localhost:{ctx.settings.PREVIEW_PORT}/  (the idle stack, {other(active)})\n"
-        f"  MLflow UI    {ctx.settings.mlflow_url}{hint}"
+        f"  MLflow UI    {ctx.settings.mlflow_url}\n"
+        f"  Prometheus   {ctx.settings.prometheus_url}   Alertmanager {ctx.settings.alertmanager_url}"
+        f"{'' if ctx.settings.ALERT_WEBHOOK_URL else '  (no ALERT_WEBHOOK_URL: alerts go nowhere)'}\n"
+        f"  controller   probes both colors, fails over and watches switches (`make status`){hint}"
     )
     return 0
 
@@ -131,8 +144,8 @@ def status(ctx: Context) -> int:
     ctx.say(f"project {settings.COMPOSE_PROJECT_NAME}: traffic -> {active}   (state: {settings.DEPLOY_STATE_DIR})")
     if not docker_up:
         ctx.say("  docker: the engine is not reachable; container states unknown")
-    for name in ("mlflow", "nginx"):
-        ctx.say(f"  {name:<8} {_container(statuses, name)}")
+    for name in ("mlflow", "nginx", "prometheus", "alertmanager", "controller", "guard"):
+        ctx.say(f"  {name:<12} {_container(statuses, name)}")
     for color in COLORS:
         role = (
             f"ACTIVE, public :{settings.PUBLIC_PORT}" if color == active else f"idle, preview :{settings.PREVIEW_PORT}"
@@ -157,6 +170,8 @@ def status(ctx: Context) -> int:
         ctx.say(f"  newest model in {settings.BUNDLES_DIR}: v{bundles.newest(settings.BUNDLES_DIR, MODEL_NAME)}")
     except UsageError as exc:
         ctx.say(f"  {exc}")
+    for line in monitoring.controller_lines(settings, state.watch):
+        ctx.say(line)
     history = state.history[-HISTORY_SHOWN:]
     ctx.say(f"last operations ({len(history)} shown, newest last):" if history else "no operation recorded yet")
     for event in history:

@@ -7,15 +7,18 @@ import subprocess
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
 from deploy.compose import Compose, Runner, docker_available
+from deploy.controller_config import ControllerConfig, load_controller_config
 from deploy.errors import DeployError, UsageError
 from deploy.images import Images
 from deploy.lock import operation_lock
 from deploy.model_registry import ModelRegistry
 from deploy.nginx_config import ActiveFile
-from deploy.probe import HttpChecks
+from deploy.probe import GateError, HttpChecks
 from deploy.release import Release
+from deploy.sanity import judge, load_reference, score
 from deploy.service_keys import cli_key, ensure_service_keys
 from deploy.settings import MODEL_NAME, DeploySettings
 from deploy.state import Event, StateFile, now, operator
@@ -33,6 +36,7 @@ class Context:
     active_file: ActiveFile = field(init=False)
     checks: HttpChecks = field(init=False)
     images: Images = field(init=False)
+    _controller_config: ControllerConfig | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
         self.state = StateFile(self.settings.state_file)
@@ -73,6 +77,38 @@ class Context:
         if not self.compose().running(["nginx"]):
             raise UsageError("the stacks are not up (no nginx container running): run `make up` first")
 
+    @property
+    def controller_config(self) -> ControllerConfig:
+        """The controller's and the sanity gate's bounds (a bad file: UsageError naming it)."""
+        if self._controller_config is None:
+            self._controller_config = load_controller_config(self.settings.DEPLOY_CONTROLLER_CONFIG)
+        return self._controller_config
+
+    def sanity_gate(self, color: str, release: Release, force: bool) -> dict[str, Any]:
+        """The decision-sanity gate of `color` (on the preview port) against training's record and the active
+        color's answers; GateError unless its decisions are sane or `force`d. The figures that decided."""
+        reference = load_reference(self.settings.BUNDLES_DIR / MODEL_NAME / release.model_version)
+        if reference is None:
+            self.say("        no reference applicants in this bundle (exported before they were): sanity not judged")
+            return {"sanity": "not judged: no reference applicants in the bundle"}
+        target = score(self.settings.preview_url, reference["applicants"], self.api_key())
+        active = None
+        if self.active_file.active() != color and self.state.load().colors.get(self.active_file.active()):
+            active = score(self.settings.public_url, reference["applicants"], self.api_key())
+        verdict = judge(reference, target, active, self.controller_config.sanity)
+        figures = {"sanity": verdict.figures}
+        flagged = verdict.figures["flagged_share"]
+        if verdict.problems and not force:
+            raise GateError(f"decision sanity of {color}: {'; '.join(verdict.problems)} (--force overrides)")
+        if verdict.problems:
+            self.say(f"        FORCED past the sanity gate: {'; '.join(verdict.problems)}")
+            figures["sanity_forced"] = verdict.problems
+        self.say(
+            f"        sane: flags {flagged:.0%} of {verdict.figures['rows']} reference applicants "
+            f"(training {verdict.figures['training_flagged_share']:.0%})"
+        )
+        return figures
+
     def model_registry(self) -> ModelRegistry:
         assert self.registry is not None
         return self.registry
@@ -87,6 +123,7 @@ class Context:
         target_release: Release | None = None,
         source: str | None = None,
         source_release: Release | None = None,
+        figures: dict[str, Any] | None = None,
     ) -> None:
         """Add an operation to the history, with who ran it and the release on each side."""
         self.state.record(
@@ -101,6 +138,7 @@ class Context:
                 round(seconds, 2),
                 target_release.to_json() if target_release else None,
                 source_release.to_json() if source_release else None,
+                figures or {},
             )
         )
 

@@ -16,14 +16,21 @@ from deploy.settings import COLORS
 
 MARKER = "green-is-active"
 UPSTREAMS = "upstreams.conf"
+STATUS_ACCESS = "status-access.conf"
 LEGACY_ACTIVE_FILE = "active.conf"  # the first mechanism (a reloaded `set` file), migrated by ensure()
 DEFAULT_ACTIVE = "blue"
-HOSTS = {("backend", "blue"): 11, ("frontend", "blue"): 12, ("backend", "green"): 21, ("frontend", "green"): 22}
+HOSTS = {
+    ("controller", "any"): 5,
+    ("backend", "blue"): 11,
+    ("frontend", "blue"): 12,
+    ("backend", "green"): 21,
+    ("frontend", "green"): 22,
+}
 PORTS = {"backend": 8000, "frontend": 8501}
 KEEPALIVE = {"backend": 32, "frontend": 8}  # idle connections each nginx worker keeps per pool
 
 
-def address(stack_net: str, service: str, color: str) -> str:
+def address(stack_net: str, service: str, color: str = "any") -> str:
     """The fixed address of a color's service on the stack network (`<STACK_NET>.<host>`)."""
     return f"{stack_net}.{HOSTS[(service, color)]}"
 
@@ -73,9 +80,14 @@ class ActiveFile:
         self.write(snapshot)
 
     def ensure(self, stack_net: str) -> str:
-        """The upstream pools written for this stack network, the first mechanism's file migrated; the active
-        color."""
+        """The upstream pools and the status page's access rule written for this stack network, the first
+        mechanism's file migrated; the active color."""
         write_atomic(self.directory / UPSTREAMS, render_upstreams(stack_net))
+        write_atomic(
+            self.directory / STATUS_ACCESS,
+            f"# Written by `python -m deploy.cli up`: the controller only.\nallow {address(stack_net, 'controller')};\n"
+            "deny all;\n",
+        )
         legacy = self.directory / LEGACY_ACTIVE_FILE
         if legacy.exists():
             self.write("green" if "set $active_color green;" in legacy.read_text(encoding="utf-8") else "blue")

@@ -61,14 +61,18 @@ def headers_with(api_key: str | None, **extra: str) -> dict[str, str]:
     return {"Connection": "close", **extra, **({"Authorization": f"Bearer {api_key}"} if api_key else {})}
 
 
+def probe_headers(api_key: str | None) -> dict[str, str]:
+    """The headers of a deployment check's prediction: marked as a probe (the backend logs it as such and leaves it
+    out of monitoring's volume and drift, for the deploy CLI's own key only)."""
+    return headers_with(api_key, **{"X-Traffic-Source": "probe"})
+
+
 def _get(url: str, api_key: str | None = None) -> requests.Response:
     return requests.get(url, timeout=REQUEST_TIMEOUT, headers=headers_with(api_key))
 
 
 def _post(url: str, body: Any, api_key: str | None = None) -> requests.Response:
-    # Marked as a probe: the backend logs it as such and leaves it out of monitoring's volume and drift.
-    headers = headers_with(api_key, **{"X-Traffic-Source": "probe"})
-    return requests.post(url, json=body, timeout=REQUEST_TIMEOUT, headers=headers)
+    return requests.post(url, json=body, timeout=REQUEST_TIMEOUT, headers=probe_headers(api_key))
 
 
 def _json(response: requests.Response) -> dict[str, Any]:

@@ -21,6 +21,7 @@ from deploy.release import Release, short
 from deploy.settings import other
 from deploy.state import now, operator
 from deploy.switch import Switch, SwitchOutcome
+from deploy.watching import follow_new_watch, start_watch
 
 
 def start_color(ctx: Context, color: str) -> None:
@@ -29,11 +30,13 @@ def start_color(ctx: Context, color: str) -> None:
     ctx.compose().up(stack_services(color), wait=False, no_deps=True, recreate=True)
 
 
-def gate(ctx: Context, color: str, release: Release) -> None:
-    """The deploy gates on the preview port: ready with the pinned model and code, and the smoke test."""
+def gate(ctx: Context, color: str, release: Release, force: bool) -> dict:
+    """The deploy gates on the preview port: ready with the pinned model and code, the smoke test, and the
+    decision-sanity gate; the figures that decided."""
     expected = Expected(release.model_version, release.tag)
     ctx.checks.wait_ready(color, ctx.settings.DEPLOY_READY_TIMEOUT, expected)
     ctx.checks.smoke(color, expected)
+    return ctx.sanity_gate(color, release, force)
 
 
 def restore(ctx: Context, color: str, previous: Release | None) -> str:
@@ -50,7 +53,9 @@ def restore(ctx: Context, color: str, previous: Release | None) -> str:
     return f"{color} is back on its previous release {previous.describe()}"
 
 
-def deploy_locked(ctx: Context, tag: str | None, model: str | None, color: str | None, operation: str) -> int:
+def deploy_locked(
+    ctx: Context, tag: str | None, model: str | None, color: str | None, operation: str, force: bool = False
+) -> int:
     started = time.monotonic()
     ctx.require_docker()
     ctx.require_proxy()
@@ -70,9 +75,9 @@ def deploy_locked(ctx: Context, tag: str | None, model: str | None, color: str |
         start_color(ctx, target)
         ctx.say(
             f"  [4/4] gates on the preview port: ready (model v{release.model_version}, code "
-            f"{short(release.tag)}), smoke test"
+            f"{short(release.tag)}), smoke test, decision sanity"
         )
-        gate(ctx, target, release)
+        figures = gate(ctx, target, release, force)
     except DeployError as exc:
         ctx.say(f"        FAILED: {exc}")
         restored = restore(ctx, target, previous)
@@ -98,6 +103,7 @@ def deploy_locked(ctx: Context, tag: str | None, model: str | None, color: str |
         release,
         active,
         ctx.state.load().colors.get(active),
+        figures,
     )
     ctx.model_registry().mark(target, release.model_version, {f"{target}_since": now()}, ctx.say)
     ctx.say(
@@ -107,7 +113,7 @@ def deploy_locked(ctx: Context, tag: str | None, model: str | None, color: str |
     return 0
 
 
-def switch_locked(ctx: Context, color: str, operation: str) -> int:
+def switch_locked(ctx: Context, color: str, operation: str, force: bool = False) -> int:
     ctx.require_docker()
     ctx.require_proxy()
     release = ctx.state.load().colors.get(color)
@@ -129,25 +135,30 @@ def switch_locked(ctx: Context, color: str, operation: str) -> int:
         verify_timeout=ctx.settings.DEPLOY_VERIFY_TIMEOUT,
         say=ctx.say,
         operation=operation,
+        sanity=lambda target: ctx.sanity_gate(target, release, force),
     )
     outcome: SwitchOutcome = runner.run(color)
     if outcome.result == "switched":
+        if operation != "rollback":  # a rollback goes back to what served before: not watched
+            start_watch(ctx, color, active, release, runner.figures)
         tags = {"live_since": now(), "promoted_by": operator(), "promoted_to": color}
         ctx.model_registry().mark(LIVE_ALIAS, release.model_version, tags, ctx.say)
     ctx.say(f"{operation} {active} -> {color}: {outcome.result.upper()} in {outcome.seconds:.1f}s: {outcome.reason}")
     return outcome.exit_code
 
 
-def deploy(ctx: Context, tag: str | None, model: str | None, color: str | None = None) -> int:
+def deploy(ctx: Context, tag: str | None, model: str | None, color: str | None = None, force: bool = False) -> int:
     """Build or pull a release and start it on the idle color, gated; no traffic change."""
     with ctx.locked("deploy"):
-        return deploy_locked(ctx, tag, model, color, "deploy")
+        return deploy_locked(ctx, tag, model, color, "deploy", force)
 
 
-def switch(ctx: Context, color: str) -> int:
-    """The gated switch of the public traffic to `color`, which must hold a release."""
+def switch(ctx: Context, color: str, force: bool = False) -> int:
+    """The gated switch of the public traffic to `color`, which must hold a release; then its watch."""
+    since = time.time()
     with ctx.locked(f"switch {color}"):
-        return switch_locked(ctx, color, "switch")
+        code = switch_locked(ctx, color, "switch", force)
+    return code or follow_new_watch(ctx, since)
 
 
 def rollback(ctx: Context) -> int:
@@ -159,12 +170,14 @@ def rollback(ctx: Context) -> int:
         return switch_locked(ctx, previous, "rollback")
 
 
-def release(ctx: Context, tag: str | None, model: str | None) -> int:
+def release(ctx: Context, tag: str | None, model: str | None, force: bool = False) -> int:
     """Deploy a release to the idle color and, if its gates pass, switch the traffic to it (the release
     workflow's deploy job): every release goes to whichever color is idle, so each one takes traffic."""
+    since = time.time()
     with ctx.locked("release"):
         target = other(ctx.active_file.active())
-        code = deploy_locked(ctx, tag, model, target, "release")
+        code = deploy_locked(ctx, tag, model, target, "release", force)
         if code != 0:
             return code
-        return switch_locked(ctx, target, "release")
+        code = switch_locked(ctx, target, "release", force)
+    return code or follow_new_watch(ctx, since)

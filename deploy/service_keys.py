@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from deploy.api_keys import ApiKeyStore
+from deploy.errors import UsageError
 from deploy.files import write_atomic
 from deploy.settings import DeploySettings
 
@@ -27,6 +28,18 @@ SERVICE_KEYS = (
     ServiceKey("prometheus", ("metrics",), "prometheus/api-key", 0o644),
 )
 CLI_KEY = SERVICE_KEYS[0]
+# Scopes only the system's own keys hold: the backend honors the probe marker only from the deploy CLI's key, and
+# an analyst's name only from the UI's.
+RESERVED_SCOPES = {"probe": CLI_KEY.name, "on-behalf-of": SERVICE_KEYS[1].name}
+
+
+def refuse_reserved(scopes: tuple[str, ...]) -> tuple[str, ...]:
+    """`scopes`, unless one of them is reserved to a service key: UsageError naming it."""
+    reserved = [scope for scope in scopes if scope in RESERVED_SCOPES]
+    if reserved:
+        owners = ", ".join(f"{scope!r} is the {RESERVED_SCOPES[scope]!r} key's" for scope in reserved)
+        raise UsageError(f"reserved scope(s): {owners} alone (created by `make up`)")
+    return scopes
 
 
 def read_key(path: Path) -> str | None:

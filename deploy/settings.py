@@ -29,6 +29,7 @@ NetworkPrefix = Annotated[
         description="the first three numbers of a private /24 network, e.g. 172.30.77",
     ),
 ]
+WebhookUrl = Annotated[str, Field(pattern=r"^https?://[^\s/]+(/\S*)?$")]
 RegistryPath = Annotated[
     str,
     Field(
@@ -67,6 +68,12 @@ class DeploySettings(BaseSettings):
     DEPLOY_KEEP_RELEASES: Count = 3
     REGISTRY: RegistryPath | None = None
     STACK_NET: NetworkPrefix = "172.30.77"
+    DEPLOY_CONTROLLER_CONFIG: Path = ROOT / "deploy" / "controller.yaml"
+    DEPLOY_WATCH_WAIT: bool = True  # `switch`/`release` wait for the controller's watch verdict
+    PROMETHEUS_PORT: Port = 9090
+    ALERTMANAGER_PORT: Port = 9093
+    ALERT_WEBHOOK_URL: WebhookUrl | None = Field(None, description="an http(s) URL (where alerts are posted)")
+    DOCKER_SOCKET: Path = Path("/var/run/docker.sock")
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> DeploySettings:
@@ -93,6 +100,24 @@ class DeploySettings(BaseSettings):
     @property
     def mlflow_url(self) -> str:
         return f"http://127.0.0.1:{self.MLFLOW_PORT}"
+
+    @property
+    def prometheus_url(self) -> str:
+        return f"http://127.0.0.1:{self.PROMETHEUS_PORT}"
+
+    @property
+    def alertmanager_url(self) -> str:
+        return f"http://127.0.0.1:{self.ALERTMANAGER_PORT}"
+
+    @property
+    def controller_dir(self) -> Path:
+        """The controller's bounds (a copy, written by `up`) and its status.json, in the state directory."""
+        return self.DEPLOY_STATE_DIR / "controller"
+
+    @property
+    def alertmanager_dir(self) -> Path:
+        """Alertmanager's configuration (written by `up`) and data, in the state directory."""
+        return self.DEPLOY_STATE_DIR / "alertmanager"
 
     @property
     def nginx_dir(self) -> Path:
@@ -124,6 +149,11 @@ class DeploySettings(BaseSettings):
             "STACK_NET": self.STACK_NET,
             "HOST_UID": str(os.getuid()),
             "HOST_GID": str(os.getgid()),
+            "COMPOSE_PROJECT_NAME": self.COMPOSE_PROJECT_NAME,
+            "PROMETHEUS_PORT": str(self.PROMETHEUS_PORT),
+            "ALERTMANAGER_PORT": str(self.ALERTMANAGER_PORT),
+            "DOCKER_SOCKET": str(self.DOCKER_SOCKET),
+            "DOCKER_GID": str(self.DOCKER_SOCKET.stat().st_gid if self.DOCKER_SOCKET.exists() else 0),
         }
 
 

@@ -61,10 +61,37 @@ class Event:
         return Release.from_json(raw) if raw else None
 
 
+WATCHING = "watching"
+
+
+@dataclass
+class WatchRecord:
+    """The watch of a color after a switch: the controller judges it on live traffic until `window_s` has passed
+    and rolls back to `previous` if it fails. status: watching | passed | rolled back | inconclusive |
+    superseded (another switch came first) | failed (it failed, but `previous` was not healthy either)."""
+
+    color: str
+    previous: str
+    started: str  # ISO time, for people
+    started_ts: float  # epoch seconds, for Prometheus queries
+    window_s: float
+    release: dict[str, Any] | None = None
+    training_flagged_share: float | None = None  # what training recorded on the reference applicants
+    status: str = WATCHING
+    verdict: str = ""
+    figures: dict[str, Any] = field(default_factory=dict)
+    checked: str | None = None  # the time of the last analysis
+
+    @property
+    def ends_ts(self) -> float:
+        return self.started_ts + self.window_s
+
+
 @dataclass
 class DeployState:
     colors: dict[str, Release] = field(default_factory=dict)  # color -> the release it is pinned to
     history: list[Event] = field(default_factory=list)
+    watch: WatchRecord | None = None  # the last switch's watch
 
 
 def _legacy_release(version: str) -> Release:
@@ -106,6 +133,7 @@ class StateFile:
             return DeployState(
                 {str(c): Release.from_json(r) for c, r in raw.get("colors", {}).items()},
                 [Event(**entry) for entry in raw.get("history", [])],
+                WatchRecord(**raw["watch"]) if raw.get("watch") else None,
             )
         except (ValueError, TypeError, KeyError, AttributeError) as exc:
             raise DeployError(f"state file {self.path} is unreadable ({exc}); fix or delete it") from None
@@ -115,6 +143,7 @@ class StateFile:
             "state_version": STATE_VERSION,
             "colors": {color: release.to_json() for color, release in sorted(state.colors.items())},
             "history": [asdict(e) for e in state.history[-HISTORY_LIMIT:]],
+            "watch": asdict(state.watch) if state.watch else None,
         }
         write_atomic(self.path, json.dumps(raw, indent=2) + "\n")
 
@@ -130,4 +159,12 @@ class StateFile:
     def record(self, event: Event) -> None:
         state = self.load()
         state.history.append(event)
+        self.save(state)
+
+    def set_watch(self, watch: WatchRecord | None, event: Event | None = None) -> None:
+        """Replace the watch record (and add `event` to the history) in one write."""
+        state = self.load()
+        state.watch = watch
+        if event is not None:
+            state.history.append(event)
         self.save(state)

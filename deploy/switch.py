@@ -50,9 +50,11 @@ class Switch:
     say: Callable[[str], None] = print
     clock: Callable[[], float] = time.monotonic
     operation: str = "switch"  # how the history names it: switch, rollback, release
+    sanity: Callable[[str], dict] | None = None  # the decision-sanity gate of the target (its figures)
 
     def run(self, target: str) -> SwitchOutcome:
         started = self.clock()
+        self.figures: dict = {}
         source = self.active_file.active()
         releases = self.state.load().colors
         if target == source:
@@ -72,6 +74,7 @@ class Switch:
                 seconds=outcome.seconds,
                 target_release=releases[target].to_json() if target in releases else None,
                 source_release=releases[source].to_json() if source in releases else None,
+                figures=self.figures,
             )
         )
         return outcome
@@ -88,6 +91,8 @@ class Switch:
             self._step(2, f"smoke test of {target} through the preview port")
             scored = self.gates.smoke(target, expected)
             self.say(f"        {scored} reference applicants scored by {target}")
+            if self.sanity is not None:
+                self.figures = self.sanity(target)
         except GateError as exc:
             return SwitchOutcome("refused", f"{exc}; traffic stays on {source}, nginx untouched", 1)
 

@@ -26,6 +26,7 @@ from training.errors import TrainingInputError
 from training.metadata import dataset_summary
 from training.model_card import HTML_FILE, MARKDOWN_FILE
 from training.report import log
+from training.sanity_reference import SANITY_FILE
 from training.train import Prepared, TrainedChampion, exit_code, export_champion, prepare, train_and_register
 
 METADATA_FILE = "metadata.json"
@@ -112,6 +113,7 @@ def train_stage(cfg: TrainingConfig, out: Path, metrics: Path, force: bool) -> N
             for name, path in trained.plots.items():
                 shutil.copyfile(path, staging / PLOTS_DIR / f"{name}.png")
         (staging / METADATA_FILE).write_text(json.dumps(trained.metadata, indent=2) + "\n", encoding="utf-8")
+        (staging / SANITY_FILE).write_text(json.dumps(trained.sanity) + "\n", encoding="utf-8")
         write_file(metrics, json.dumps(stage_metrics(trained.metadata), indent=2) + "\n")
 
     replace_dir(out, fill)
@@ -122,10 +124,11 @@ def read_trained(directory: Path) -> TrainedChampion:
     """The train stage's output, as the export step takes it."""
     try:
         metadata = json.loads((directory / METADATA_FILE).read_text(encoding="utf-8"))
+        sanity = json.loads((directory / SANITY_FILE).read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise TrainingInputError(f"{directory / METADATA_FILE} is not a train stage's output: {exc}") from None
+        raise TrainingInputError(f"{directory} is not a train stage's output: {exc}") from None
     plots = {path.stem: path for path in sorted((directory / PLOTS_DIR).glob("*.png"))}
-    return TrainedChampion(metadata, plots)
+    return TrainedChampion(metadata, plots, sanity)
 
 
 def export_stage(cfg: TrainingConfig, trained_dir: Path, card: Path) -> None:

@@ -10,6 +10,7 @@ prepare (validate config and data), train_and_register (candidates, gate, regist
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import tempfile
 import time
@@ -46,6 +47,7 @@ from training.model_card import HTML_FILE, MARKDOWN_FILE, render
 from training.models import build_candidate, check_params
 from training.registry import current_champion, record_bundle, register_champion, sync_bundles
 from training.report import comparison_table, log, print_data_summary, print_summary, print_table
+from training.sanity_reference import SANITY_FILE, sanity_reference
 from training.tracking import log_comparison, log_session_params, session_tags, setup_tracking
 
 
@@ -65,6 +67,7 @@ class TrainedChampion:
 
     metadata: dict[str, Any]
     plots: dict[str, Path]
+    sanity: dict[str, Any]  # the reference applicants of the deploy's decision-sanity gate (sanity.json)
 
 
 def prepare(cfg: TrainingConfig) -> Prepared:
@@ -130,7 +133,7 @@ def train_and_register(cfg: TrainingConfig, prepared: Prepared, plot_dir: Path, 
             ),
         }
     plots = {**champion.plots, **({"fairness": fairness_plot} if fairness_plot else {})}
-    return TrainedChampion(metadata, plots)
+    return TrainedChampion(metadata, plots, sanity_reference(splits[1], champion.test_proba, champion.threshold))
 
 
 def export_champion(cfg: TrainingConfig, trained: TrainedChampion) -> Path:
@@ -154,7 +157,7 @@ def export_champion(cfg: TrainingConfig, trained: TrainedChampion) -> Path:
         metadata["version"],
         metadata,
         trained.plots,
-        texts={MARKDOWN_FILE: markdown, HTML_FILE: html},
+        texts={MARKDOWN_FILE: markdown, HTML_FILE: html, SANITY_FILE: json.dumps(trained.sanity)},
     )
     digest = record_bundle(client, cfg.registered_model_name, metadata["version"], runs["champion_run_id"], bundle)
     client.set_tag(runs["session_run_id"], "bundle", str(bundle))

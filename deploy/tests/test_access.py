@@ -47,6 +47,8 @@ def test_a_key_is_shown_once_and_only_its_hash_is_stored(state: Path, capsys: py
         (["api-key", "create", "Bad Name", "--scopes", "read"], "is not a key name"),
         (["api-key", "create", "job", "--scopes", "read,admin"], "unknown scope(s) 'admin'"),
         (["api-key", "create", "job", "--scopes", " "], "no scope given"),
+        (["api-key", "create", "job", "--scopes", "score,probe"], "'probe' is the 'deploy-cli' key's alone"),
+        (["api-key", "create", "job", "--scopes", "on-behalf-of"], "'on-behalf-of' is the 'analyst-ui' key's"),
         (["api-key", "revoke", "nobody"], "no active API key named 'nobody'"),
         (["api-key", "rotate", "nobody"], "no active API key named 'nobody'"),
         (["user", "remove", "nobody"], "no analyst named 'nobody'"),

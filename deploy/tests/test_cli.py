@@ -202,22 +202,60 @@ def test_a_deploy_that_fails_its_gates_puts_the_idle_color_back_on_its_release(d
     assert "@" in event["operator"]
 
 
+def like_training(settings: DeploySettings, version: str) -> Backend:
+    """A stack that answers the bundle's reference applicants as training did (a sane model)."""
+    reference = json.loads((settings.BUNDLES_DIR / "credit-default" / version / "sanity.json").read_text())
+    scores = dict(zip(map(json.dumps, reference["applicants"]), reference["probabilities"]))
+    tag, _ = checkout_tag(settings.root)
+    return Backend(
+        color="green",
+        version=version,
+        revision=tag,
+        threshold=reference["threshold"],
+        batch=lambda applicants: [scores[json.dumps(a)] for a in applicants],
+        key_store=settings.api_keys_file,
+    )
+
+
 @pytest.mark.slow
 def test_a_deploy_that_passes_its_gates_is_pinned_recorded_and_named_in_the_registry(deployable) -> None:
     settings, registry = deployable
     tag, _ = checkout_tag(settings.root)
     docker = FakeDocker(containers={**RUNNING, **BLUE})
-    stack = Backend(color="green", version="1", revision=tag, key_store=settings.api_keys_file)
+    stack = like_training(settings, "1")
     with serve(stack, settings.PREVIEW_PORT):
         code, lines = command(settings, docker, "deploy", registry=registry)
     assert code == 0 and "DEPLOYED" in lines[-1], lines
-    assert stack.refused == 0 and stack.probes == 3, "the gates authenticate with the CLI's key, as probes"
+    reference_rows = len(
+        json.loads((settings.BUNDLES_DIR / "credit-default" / "1" / "sanity.json").read_text())["applicants"]
+    )
+    assert stack.refused == 0 and stack.probes == 3 + reference_rows, "smoke and sanity gates send the CLI's key"
+    assert set(stack.callers) == {"deploy-cli"}
     assert set(release_images(tag, None).values()) <= docker.images, "built from this checkout"
     green = state_of(settings)["colors"]["green"]
     assert (green["tag"], green["model_version"]) == (tag, "1") and len(green["model_digest"]) == 64
     assert docker.compose_env("up", "backend-green")["GREEN_MODEL_VERSION"] == "1"
     assert registry.version_of("green") == "1"
-    assert state_of(settings)["history"][-1]["result"] == "deployed"
+    event = state_of(settings)["history"][-1]
+    assert event["result"] == "deployed"
+    assert event["figures"]["sanity"]["max_probability_delta_vs_training"] < 1e-9
+
+
+@pytest.mark.slow
+def test_a_model_that_flags_everyone_is_refused_unless_forced(deployable) -> None:
+    settings, registry = deployable
+    stack = like_training(settings, "1")
+    stack.batch, stack.threshold = (lambda applicants: [0.9] * len(applicants)), 0.001
+    with serve(stack, settings.PREVIEW_PORT):
+        code, lines = command(settings, FakeDocker(containers={**RUNNING, **BLUE}), "deploy", registry=registry)
+        assert code == 1 and "decision sanity of green" in lines[-1] and "flags 100%" in lines[-1], lines
+        assert "(almost) everyone" in lines[-1]
+        code, lines = command(
+            settings, FakeDocker(containers={**RUNNING, **BLUE}), "deploy", "--force", registry=registry
+        )
+    assert code == 0, lines
+    event = state_of(settings)["history"][-1]
+    assert event["result"] == "deployed" and event["figures"]["sanity_forced"]
 
 
 def test_status_shows_each_colors_release_and_the_operations(settings: DeploySettings) -> None:

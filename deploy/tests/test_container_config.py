@@ -4,10 +4,12 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 import yaml
 
+from deploy.service_keys import SERVICE_KEYS
 from deploy.settings import ROOT
 
 PYTHON_IMAGES = {
@@ -118,14 +120,58 @@ def test_release_images_carry_their_revision_as_oci_labels_and_to_the_code(servi
     assert text.index("ARG REVISION") > text.rindex("COPY "), "a new revision only changes the last layers"
 
 
-def test_published_ports_are_configurable_and_mlflow_is_local_only() -> None:
+def test_published_ports_are_configurable_and_only_nginx_listens_beyond_this_host() -> None:
     services = compose()["services"]
     assert services["mlflow"]["ports"] == ["127.0.0.1:${MLFLOW_PORT:-5000}:5000"]
+    assert services["prometheus"]["ports"] == ["127.0.0.1:${PROMETHEUS_PORT:-9090}:9090"]
+    assert services["alertmanager"]["ports"] == ["127.0.0.1:${ALERTMANAGER_PORT:-9093}:9093"]
     assert services["nginx"]["ports"] == [
         "${PUBLIC_BIND:-0.0.0.0}:${PUBLIC_PORT:-8080}:8080",
         "${PREVIEW_BIND:-127.0.0.1}:${PREVIEW_PORT:-8081}:8081",
     ]
-    assert [s for s, spec in services.items() if spec.get("ports")] == ["mlflow", "nginx"]
+    published = [s for s, spec in services.items() if spec.get("ports")]
+    assert published == ["mlflow", "nginx", "prometheus", "alertmanager"]
+
+
+def test_the_controller_runs_always_as_the_host_user_with_the_state_directory() -> None:
+    controller = compose()["services"]["controller"]
+    assert controller["restart"] == "always"
+    assert controller["user"] == "${HOST_UID:-10001}:${HOST_GID:-10001}"
+    assert controller["volumes"] == ["${DEPLOY_STATE_DIR:-./.deploy/credit-risk}:/state"]
+    assert controller["networks"]["default"]["ipv4_address"] == "${STACK_NET:-172.30.77}.5"
+    assert "CMD" in read("deploy/Dockerfile") and 'python", "-m", "deploy.controller' in read("deploy/Dockerfile")
+
+
+def test_the_guard_has_no_network_no_capabilities_and_only_the_engine_socket() -> None:
+    guard = compose()["services"]["guard"]
+    assert guard["network_mode"] == "none" and guard["read_only"] is True and guard["cap_drop"] == ["ALL"]
+    assert guard["volumes"] == ["${DOCKER_SOCKET:-/var/run/docker.sock}:/var/run/docker.sock"]
+    assert guard["user"].startswith("65534:"), "nobody, in the socket's group"
+    assert guard["command"] == ["python", "-m", "deploy.guard"]
+    assert set(guard["depends_on"]) == {"nginx", "controller"}, "compose down stops the guard first"
+
+
+def test_prometheus_and_alertmanager_are_the_pinned_images() -> None:
+    services = compose()["services"]
+    assert services["alertmanager"]["image"] == "prom/alertmanager:v0.25.0"
+    assert "\nFROM prom/prometheus:v2.42.0\n" in read("prometheus/Dockerfile")
+    scrape = yaml.safe_load(read("prometheus/prometheus.yml"))["scrape_configs"]
+    backends = next(job for job in scrape if job["job_name"] == "backend")["static_configs"]
+    assert {tuple(t["targets"]): t["labels"]["color"] for t in backends} == {
+        ("backend-blue:8000",): "blue",
+        ("backend-green:8000",): "green",
+    }, "scraped on the internal network, never through the public port, labelled by color"
+
+
+def test_prometheus_scrapes_the_backends_with_its_own_service_key() -> None:
+    scrape = yaml.safe_load(read("prometheus/prometheus.yml"))["scrape_configs"]
+    backend = next(job for job in scrape if job["job_name"] == "backend")
+    credentials = Path(backend["authorization"]["credentials_file"])
+    mounts = [m.rsplit(":", 2) for m in compose()["services"]["prometheus"]["volumes"]]
+    (source,) = [m[0] for m in mounts if m[1:] == [str(credentials.parent), "ro"]]
+    service = next(s for s in SERVICE_KEYS if s.name == "prometheus")
+    assert source.endswith("/" + str(Path(service.file).parent)) and credentials.name == Path(service.file).name
+    assert service.scopes == ("metrics",) and service.mode == 0o644, "only /metrics, readable by its container"
 
 
 def test_nginx_mounts_the_state_directory_and_reads_the_active_color_per_request() -> None:
@@ -134,9 +180,16 @@ def test_nginx_mounts_the_state_directory_and_reads_the_active_color_per_request
     assert source.endswith("/nginx") and target == "/etc/nginx/active" and mode == "ro"
     assert "include /etc/nginx/active/upstreams.conf;" in read("nginx/nginx.conf")
     servers = read("nginx/conf.d/stacks.conf").split("server {")[1:]
-    assert len(servers) == 3  # public, preview, internal
-    for server in servers:
+    assert len(servers) == 4  # public, preview, internal, status
+    for server in servers[:3]:
         assert "if (-f /etc/nginx/active/green-is-active) {" in server, "a switch is a file, never a reload"
+
+
+def test_the_public_port_does_not_serve_the_metrics() -> None:
+    public, preview = read("nginx/conf.d/stacks.conf").split("server {")[1:3]
+    assert "listen 8080;" in public and "location = /api/metrics {" in public
+    assert 'return 404 \'{"detail": "not found", "errors": []}\';' in public, "in the API's error shape"
+    assert "/api/metrics" not in preview, "the deploy CLI may read them on the preview port (127.0.0.1)"
 
 
 def test_nginx_keeps_connections_alive_and_never_retries_a_post() -> None:
@@ -144,16 +197,35 @@ def test_nginx_keeps_connections_alive_and_never_retries_a_post() -> None:
     routes = read("nginx/snippets/stack-routes.conf")
     assert "resolver" not in main, "fixed addresses: nothing to resolve at request time"
     assert re.search(r"^\s*keepalive_timeout 65s;", main, re.MULTILINE) and "keepalive_timeout 0" not in routes
-    api = routes[routes.index("location /api/") :].split("}")[0]
+    assert "include /etc/nginx/snippets/api-proxy.conf;" in routes[routes.index("location /api/") :].split("}")[0]
+    api = read("nginx/snippets/api-proxy.conf")
     assert "proxy_pass http://backend_$stack;" in api and 'proxy_set_header Connection "";' in api
     assert "proxy_http_version 1.1;" in api and "proxy_set_header X-Forwarded-Prefix /api;" in api
-    next_upstream = re.findall(r"^\s*proxy_next_upstream (.*);", routes, re.MULTILINE)
+    next_upstream = re.findall(r"^\s*proxy_next_upstream (.*);", routes + api, re.MULTILINE)
     assert next_upstream == ["error timeout"]  # no non_idempotent
     stream = routes[routes.index("location = /_stcore/stream") :].split("}")[0]
     assert "proxy_pass http://frontend_$ui_stack;" in stream
     assert "proxy_set_header Upgrade $http_upgrade;" in stream
     assert "proxy_set_header Connection $connection_upgrade;" in stream
     assert "proxy_read_timeout 12h;" in stream
+
+
+def test_backend_timeouts_are_seconds_so_a_hung_backend_fails_fast() -> None:
+    routes = read("nginx/snippets/stack-routes.conf")
+    api = read("nginx/snippets/api-proxy.conf")
+    assert "proxy_connect_timeout 1s;" in api
+    single = routes[routes.index("location /api/ {") :].split("}")[0]
+    batch = routes[routes.index("location = /api/predict/batch {") :].split("}")[0]
+    monitoring = routes[routes.index("location /api/monitoring/ {") :].split("}")[0]
+    assert "proxy_read_timeout 5s;" in single and "proxy_read_timeout 60s;" in batch
+    assert "proxy_read_timeout 60s;" in monitoring
+    assert not re.search(r"proxy_read_timeout (1[2-9]\d|[2-9]\d\d)s", routes + read("nginx/conf.d/stacks.conf"))
+
+
+def test_the_status_page_answers_the_controller_only() -> None:
+    status = read("nginx/conf.d/stacks.conf").split("server {")[4]
+    assert "listen 8091;" in status and "stub_status;" in status
+    assert "include /etc/nginx/active/status-access.conf;" in status
 
 
 def test_the_body_limit_and_slow_client_timeouts_match_the_backend() -> None:

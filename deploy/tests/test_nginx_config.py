@@ -58,3 +58,9 @@ def test_each_color_has_keep_alive_pools_at_its_fixed_addresses() -> None:
     }
     assert text.count("keepalive_timeout 60s;") == 4 and "keepalive 32;" in text
     assert address("10.1.2", "backend", "green") == "10.1.2.21"
+
+
+def test_the_status_page_is_open_to_the_controllers_address_only(tmp_path: Path) -> None:
+    ActiveFile(tmp_path).ensure("10.9.8")
+    rules = (tmp_path / "status-access.conf").read_text()
+    assert "allow 10.9.8.5;" in rules and rules.rstrip().endswith("deny all;")

@@ -58,6 +58,8 @@ def test_another_project_gets_its_own_state_directory() -> None:
         ("DEPLOY_READY_TIMEOUT", "soon", "DEPLOY_READY_TIMEOUT must be a number"),
         ("DEPLOY_VERIFY_TIMEOUT", "0", "DEPLOY_VERIFY_TIMEOUT must be a number of seconds greater than 0, got '0'"),
         ("DEPLOY_UP_TIMEOUT", "-1", "DEPLOY_UP_TIMEOUT must be a number of seconds greater than 0"),
+        ("ALERT_WEBHOOK_URL", "hooks.example/x", "ALERT_WEBHOOK_URL must be an http\\(s\\) URL"),
+        ("PROMETHEUS_PORT", "0", "PROMETHEUS_PORT must be a TCP port"),
     ],
 )
 def test_bad_values_name_the_variable(name: str, value: str, message: str) -> None:

@@ -5,40 +5,51 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
+import yaml
+
 from deploy.compose import Compose
+from deploy.controller_config import DEFAULT_CONFIG
 from deploy.networks import free_stack_net, used_subnets
 from deploy.settings import DeploySettings
 from tests.kit.ports import free_port
-from tests.e2e.stack import (
-    ENGINE_SCRIPT,
-    TRAINER_CONFIG,
-    Stack,
-    docker_info_ok,
-    fast_training_config,
-    image_sizes,
-)
+from tests.e2e.stack import TRAINER_CONFIG, Stack, fast_training_config, image_sizes
+from deploy.tests.prometheus_server import Received, serve_receiver
+from tests.kit.docker import ensure_docker_engine
 
 
 @pytest.fixture(scope="session")
 def docker_engine() -> None:
-    """The engine must answer; on a machine without one, ../shared/tools/docker-engine.sh starts it.
-    Never a skip: without Docker these tests fail."""
-    if docker_info_ok():
-        return
-    if ENGINE_SCRIPT.is_file():
-        subprocess.run(["bash", str(ENGINE_SCRIPT)], check=False, timeout=900)
-    if not docker_info_ok():
-        pytest.fail(f"the Docker engine is not reachable and {ENGINE_SCRIPT} could not start it")
+    ensure_docker_engine()
+
+
+def e2e_bounds(path: Path) -> Path:
+    """The controller's bounds for the tests: a short watch (20 s) and cool-down (5 s) so that several faults fit
+    in one session; the flagged share of live traffic is not judged (the tests send one applicant over and
+    over: its share is 0 or 1, far from training's); the other bounds are the shipped ones."""
+    config = yaml.safe_load(DEFAULT_CONFIG.read_text())
+    config["failover"]["cooldown_s"] = 5
+    config["watch"].update(window_s=20, analysis_interval_s=2, max_flagged_share_delta=1.0)
+    path.write_text(yaml.safe_dump(config))
+    return path
 
 
 @pytest.fixture(scope="session")
-def stack(docker_engine: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+def alert_receiver() -> Iterator[tuple[Received, int]]:
+    """Alertmanager's webhook: an HTTP server on every address of this host (the containers reach it at the stack
+    network's gateway, <STACK_NET>.1), recording what it gets."""
+    received = Received()
+    with serve_receiver(received, host="0.0.0.0") as url:
+        yield received, int(url.rsplit(":", 1)[1])
+
+
+@pytest.fixture(scope="session")
+def stack(docker_engine: None, tmp_path_factory: pytest.TempPathFactory, alert_receiver) -> Iterator[Stack]:
     """For the session (removed as soon as it is done): `up` on an empty models directory (shared images
     built, the trainer trains v1 against the mlflow service, blue gets this checkout's release, blue + nginx
     start), then a second training (v2) for green. Each test first puts traffic on blue."""
@@ -46,6 +57,7 @@ def stack(docker_engine: None, tmp_path_factory: pytest.TempPathFactory) -> Iter
     models = work / "models"
     models.mkdir()
     (models / TRAINER_CONFIG).write_text(fast_training_config())
+    stack_net = free_stack_net(used_subnets())
     env = {
         **os.environ,
         "COMPOSE_PROJECT_NAME": f"crtest{os.getpid()}",
@@ -56,7 +68,12 @@ def stack(docker_engine: None, tmp_path_factory: pytest.TempPathFactory) -> Iter
         "MLFLOW_PORT": str(free_port()),
         "TRAINER_CONFIG": f"/bundles/{TRAINER_CONFIG}",
         "DEPLOY_READY_TIMEOUT": "60",
-        "STACK_NET": free_stack_net(used_subnets()),
+        "STACK_NET": stack_net,
+        "PROMETHEUS_PORT": str(free_port()),
+        "ALERTMANAGER_PORT": str(free_port()),
+        "ALERT_WEBHOOK_URL": f"http://{stack_net}.1:{alert_receiver[1]}/alerts",
+        "DEPLOY_CONTROLLER_CONFIG": str(e2e_bounds(work / "controller.yaml")),
+        "DEPLOY_WATCH_WAIT": "false",  # the watch tests wait for it
     }
     settings = DeploySettings.from_env(env)
     test_stack = Stack(env, settings)

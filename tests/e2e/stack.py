@@ -18,16 +18,8 @@ from deploy.settings import DeploySettings
 from deploy.state import DeployState, StateFile
 
 ROOT = Path(__file__).resolve().parents[2]
-ENGINE_SCRIPT = ROOT.parent / "shared" / "tools" / "docker-engine.sh"
 FIGURES = ROOT / "test-artifacts" / "e2e" / "figures.json"
 TRAINER_CONFIG = ".e2e-params.yaml"  # in the bundles directory, which the trainer sees as /bundles
-
-
-def docker_info_ok() -> bool:
-    try:
-        return subprocess.run(["docker", "info"], capture_output=True, timeout=30).returncode == 0
-    except (FileNotFoundError, subprocess.TimeoutExpired):
-        return False
 
 
 def fast_training_config() -> str:

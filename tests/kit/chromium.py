@@ -91,7 +91,8 @@ class Chromium:
             if value:
                 return value
             time.sleep(0.25)
-        raise TimeoutError(f"{expression!r} still {value!r} after {seconds}s")
+        page = self.evaluate("document.body ? document.body.innerText.slice(0, 6000) : ''")
+        raise TimeoutError(f"{expression!r} still {value!r} after {seconds}s; the page reads:\n{page}")
 
     def type_into(self, element: str, text: str) -> None:
         """Replace the value of the input the JavaScript expression `element` finds, as a user would: focus,

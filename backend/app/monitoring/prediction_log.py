@@ -139,10 +139,26 @@ def migrate(connection: sqlite3.Connection) -> None:
 def connect(path: Path, timeout_s: float = 5.0) -> sqlite3.Connection:
     """A connection in WAL mode with a busy timeout (safe for several writer processes)."""
     connection = sqlite3.connect(path, timeout=timeout_s, check_same_thread=False)
-    connection.execute("PRAGMA journal_mode=WAL")
-    connection.execute("PRAGMA synchronous=NORMAL")
     connection.execute(f"PRAGMA busy_timeout={int(timeout_s * 1000)}")
+    _enable_wal(connection, deadline=time.monotonic() + timeout_s)
+    connection.execute("PRAGMA synchronous=NORMAL")
     return connection
+
+
+def _enable_wal(connection: sqlite3.Connection, deadline: float) -> None:
+    """Switch to WAL, retrying while another process holds the lock.
+
+    SQLite answers "database is locked" to a journal-mode change without calling the
+    busy handler, so processes starting together on a new file must retry themselves.
+    """
+    while True:
+        try:
+            connection.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() >= deadline:
+                raise
+            time.sleep(0.01)
 
 
 class PredictionLog:

@@ -25,15 +25,16 @@ from app.schemas.predict import Prediction as PredictionAnswer
 
 router = APIRouter(tags=["predict"])
 # Deployment checks send `X-Traffic-Source: probe`: logged as such, left out of volume and drift (honored only
-# from a key with the `probe` scope: anyone else's requests count as traffic).
+# from a key with the `probe` scope, which only the deploy CLI's own key holds: anyone else's requests count as
+# traffic).
 TRAFFIC_SOURCE_HEADER = "x-traffic-source"
 
 
-def single_source(request: Request, caller: Caller) -> Source:
-    """`probe` for a deployment check by a key allowed to say so, else `single`."""
+def traffic_source(request: Request, caller: Caller, default: Source) -> Source:
+    """`probe` for a deployment check by a key allowed to say so, else `default` (`single` or `batch`)."""
     if caller.may(PROBE) and request.headers.get(TRAFFIC_SOURCE_HEADER) == "probe":
         return "probe"
-    return "single"
+    return default
 
 
 def _single_answer(
@@ -74,7 +75,7 @@ async def predict(
     settings = settings_of(request)
     body_kind(request, allowed=("json",))
     applicant = service.parser.one_from_json(await read_body(request, settings.MAX_BODY_BYTES))
-    source = single_source(request, caller)
+    source = traffic_source(request, caller, "single")
     if explain and not service.explains_fast:  # e.g. replacement explanations: a model call per feature
         prediction, explanation = await run_in_threadpool(service.predict_one, applicant, source, True, caller)
     else:  # scored with the other requests waiting in this event-loop turn (if coalescing is on)
@@ -83,7 +84,14 @@ async def predict(
 
 
 def _score_batch(
-    service: ScoringService, kind: str, body: bytes, csv_answer: bool, color: str, explain: bool, caller: Caller
+    service: ScoringService,
+    kind: str,
+    body: bytes,
+    csv_answer: bool,
+    color: str,
+    explain: bool,
+    source: Source,
+    caller: Caller,
 ) -> tuple[bytes, str]:
     """Parse, validate, score (and explain) and render a batch (in a worker thread: it can take a while)."""
     names = service.parser.names
@@ -93,10 +101,10 @@ def _score_batch(
     else:
         columns, applicants = names, service.parser.many_from_json(body)
     if explain:
-        predictions, contributions = service.predict_explained(applicants, "batch", caller)
+        predictions, contributions = service.predict_explained(applicants, source, caller)
         reasons = service.reasons(applicants, contributions)
     else:
-        predictions, reasons = service.predict(applicants, "batch", caller), None
+        predictions, reasons = service.predict(applicants, source, caller), None
     scored = ScoredBatch(predictions, reasons, service.threshold, service.version, scored_at_now())
     if csv_answer:
         csv_body = to_csv(columns, names, applicants, RESULT_COLUMNS, scored.csv_results())
@@ -120,12 +128,21 @@ async def predict_batch(
 ) -> Response:
     """Score many applicants: a JSON array, or CSV with a header row (`Content-Type: text/csv`). Answers JSON,
     or CSV for `Accept: text/csv`: the input columns, then probability_default, label, risk_band, decision,
-    reason_1..reason_4 (filled with `explain=true`), threshold, model_version, scored_at."""
+    reason_1..reason_4 (filled with `explain=true`), threshold, model_version, scored_at. Deployment checks send
+    `X-Traffic-Source: probe` with a `probe` key (logged as source `probe`, left out of the monitoring summary)."""
     service = ready_service(request)
     settings = settings_of(request)
     kind = body_kind(request, allowed=("json", "csv"))
     body = await read_body(request, settings.MAX_BODY_BYTES)
     content, media_type = await run_in_threadpool(
-        _score_batch, service, kind, body, wants_csv(request), settings.DEPLOY_COLOR, explain, caller
+        _score_batch,
+        service,
+        kind,
+        body,
+        wants_csv(request),
+        settings.DEPLOY_COLOR,
+        explain,
+        traffic_source(request, caller, "batch"),
+        caller,
     )
     return Response(content, media_type=media_type)

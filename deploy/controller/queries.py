@@ -1,0 +1,35 @@
+"""The PromQL the controller asks, over the backends' own metrics (scraped per color, `color` label) and only
+for the scoring routes; probes (`source="probe"`) never count as predictions."""
+
+from __future__ import annotations
+
+SCORING_ROUTES = 'route=~"/predict|/predict/batch"'
+BEFORE_WINDOW = "5m"  # the previous color's latency: over this long before the switch
+
+
+def _selector(*matchers: str) -> str:
+    return "{" + ",".join(matchers) + "}"
+
+
+def scoring_requests(color: str, window: str, status: str | None = None) -> str:
+    """Scoring requests answered by `color` over `window` (only those with a status matching `status`)."""
+    matchers = [f'color="{color}"', SCORING_ROUTES, *([f'status=~"{status}"'] if status else [])]
+    return f"sum(increase(http_requests_total{_selector(*matchers)}[{window}]))"
+
+
+def scoring_rate(color: str, window: str, status: str | None = None) -> str:
+    """The same per second."""
+    return scoring_requests(color, window, status).replace("increase(", "rate(", 1)
+
+
+def p99(color: str, window: str) -> str:
+    """The p99 latency of `color`'s scoring requests over `window`."""
+    color_matcher = f'color="{color}"'
+    bucket = f"http_request_duration_seconds_bucket{_selector(color_matcher, SCORING_ROUTES)}"
+    return f"histogram_quantile(0.99, sum by (le) (increase({bucket}[{window}])))"
+
+
+def predictions(color: str, window: str, label: str | None = None) -> str:
+    """Applicants scored by `color` over `window`, probes left out (only those with `label`, 1 = flagged)."""
+    matchers = [f'color="{color}"', 'source!="probe"', *([f'label="{label}"'] if label else [])]
+    return f"sum(increase(predictions_total{_selector(*matchers)}[{window}]))"
