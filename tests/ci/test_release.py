@@ -50,6 +50,8 @@ def test_every_image_goes_to_ghcr_with_sha_date_latest_and_version_tags() -> Non
         "trainer",
         "mlflow",
         "nginx",
+        "prometheus",
+        "controller",
     }
 
 

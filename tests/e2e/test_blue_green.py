@@ -22,6 +22,7 @@ from deploy.nginx_config import ActiveFile
 from deploy.probe import HttpChecks
 from deploy.switch import Switch
 from tests.e2e.stack import Stack
+from tests.kit.api_keys import bearer
 from training.bundle_digest import DIGEST_FILE
 from tests.kit.traffic import Traffic
 
@@ -244,11 +245,12 @@ def test_monitoring_sees_both_colors_in_one_log_and_not_the_deployment_probes(st
     assert after["colors"].get("blue", 0) - before["colors"].get("blue", 0) == 40
     assert after["colors"].get("green", 0) - before["colors"].get("green", 0) == 40
     assert after["served_version"] == requests.get(f"{api}/model", headers=stack.headers, timeout=10).json()["version"]
-    # Prometheus's key (the CLI made it); blocking /api/metrics on the public port is nginx's job (part B).
-    prometheus = (stack.settings.DEPLOY_STATE_DIR / "prometheus" / "api-key").read_text().strip()
-    metrics = requests.get(f"{api}/metrics", headers={"Authorization": f"Bearer {prometheus}"}, timeout=10)
-    assert "feature_drift_psi{" in metrics.text
-    assert requests.get(f"{api}/metrics", headers=stack.headers, timeout=10).status_code == 403, "metrics scope only"
+    # Prometheus's key (the CLI made it): the metrics answer on the preview port (127.0.0.1), never on the public one.
+    prometheus = bearer((stack.settings.DEPLOY_STATE_DIR / "prometheus" / "api-key").read_text().strip())
+    preview = f"{stack.settings.preview_url}/api/metrics"
+    assert "feature_drift_psi{" in requests.get(preview, headers=prometheus, timeout=10).text
+    assert requests.get(preview, headers=stack.headers, timeout=10).status_code == 403, "metrics scope only"
+    assert requests.get(f"{api}/metrics", headers=prometheus, timeout=10).status_code == 404, "not public"
     audit = requests.get(
         f"{api}/audit/predictions",
         params={"author": stack.key_name, "window": "15m"},
