@@ -15,7 +15,8 @@ AUDITED_REQUIREMENTS := $(sort $(wildcard */requirements.txt) requirements-dev.t
 
 .PHONY: help install system-deps train repro lint fmt test test-fast serve ui bench \
         up down deploy switch-green switch-blue rollback release prune-images status logs simulate-traffic \
-        coverage security clean
+        coverage security clean api-key api-key-rotate api-key-revoke api-keys user-add user-password user-remove \
+        users audit
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -71,11 +72,19 @@ security: install ## bandit over the code (high severity fails), pip-audit over 
 	$(VENV)/bin/bandit -q -r $(CODE_DIRS) -x '*/tests/*' --severity-level high
 	$(VENV)/bin/pip-audit --strict --progress-spinner off $(addprefix -r ,$(AUDITED_REQUIREMENTS))
 
-serve: install ## run the backend (python -m app) on :8000 with models/credit-default/latest
-	cd backend && SERVED_BUNDLE=$${SERVED_BUNDLE:-../models/credit-default/latest} ../$(PY) -m app
+# The deploy CLI's state directory: the key store, the service keys and the analysts (docs/deployment.md).
+STATE_DIR := $(abspath $(or $(DEPLOY_STATE_DIR),.deploy/$(or $(COMPOSE_PROJECT_NAME),credit-risk)))
 
-ui: install ## run the Streamlit app on :8501 against BACKEND_URL (default http://localhost:8000)
-	BACKEND_URL=$${BACKEND_URL:-http://localhost:8000} $(VENV)/bin/streamlit run frontend/app.py --server.port 8501 --server.headless true
+serve: install ## run the backend (python -m app) on :8000 with models/credit-default/latest and the stack's API keys
+	$(PY) -m deploy.cli credentials
+	cd backend && SERVED_BUNDLE=$${SERVED_BUNDLE:-../models/credit-default/latest} \
+	    API_KEYS_PATH=$${API_KEYS_PATH:-$(STATE_DIR)/auth/api-keys.json} ../$(PY) -m app
+
+ui: install ## run the Streamlit app on :8501 against BACKEND_URL (default http://localhost:8000), the stack's analysts
+	$(PY) -m deploy.cli credentials
+	BACKEND_URL=$${BACKEND_URL:-http://localhost:8000} BACKEND_API_KEY_FILE=$${BACKEND_API_KEY_FILE:-$(STATE_DIR)/ui/service-key} \
+	    UI_USERS_PATH=$${UI_USERS_PATH:-$(STATE_DIR)/ui/users.json} \
+	    $(VENV)/bin/streamlit run frontend/app.py --server.port 8501 --server.headless true
 
 bench: install system-deps ## benchmark the backend against `mlflow models serve` (results in docs/benchmarks.md)
 	$(PY) -m benchmarks.serving
@@ -120,6 +129,39 @@ logs: install ## follow the logs of every running service
 
 simulate-traffic: install ## send realistic, then shifted, applicant traffic through nginx
 	$(PY) -m deploy.simulate_traffic
+
+# Access (docs/deployment.md, Access): NAME = a key's or an analyst's name, SCOPES = score,read,... (comma-separated)
+NAME ?=
+SCOPES ?=
+WINDOW ?= 24h
+LIMIT ?= 1000
+
+api-key: install ## create an API key NAME= SCOPES=score,read,... (printed once; only its hash is stored)
+	$(PY) -m deploy.cli api-key create "$(NAME)" --scopes "$(SCOPES)"
+
+api-key-rotate: install ## a new key for NAME= (same scopes; the old key stops working at once)
+	$(PY) -m deploy.cli api-key rotate "$(NAME)"
+
+api-key-revoke: install ## revoke the API key NAME= (both colors refuse it within a second, no restart)
+	$(PY) -m deploy.cli api-key revoke "$(NAME)"
+
+api-keys: install ## list the API keys: name, scopes, created, last used, status
+	$(PY) -m deploy.cli api-key list
+
+user-add: install ## add an analyst NAME= to the UI's built-in sign-in (asks the password twice)
+	$(PY) -m deploy.cli user add "$(NAME)"
+
+user-password: install ## set a new password for the analyst NAME=
+	$(PY) -m deploy.cli user password "$(NAME)"
+
+user-remove: install ## remove the analyst NAME=
+	$(PY) -m deploy.cli user remove "$(NAME)"
+
+users: install ## list the analysts of the built-in sign-in
+	$(PY) -m deploy.cli user list
+
+audit: install ## the scoring requests of the analyst (or API key) NAME= over WINDOW= (default 24h)
+	$(PY) -m deploy.cli audit "$(NAME)" --window "$(WINDOW)" --limit "$(LIMIT)"
 
 clean: ## remove caches and test artifacts (keeps .venv, mlruns and models)
 	rm -rf .pytest_cache .coverage coverage.xml htmlcov test-artifacts catboost_info

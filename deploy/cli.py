@@ -6,6 +6,10 @@
     python -m deploy.cli rollback
     python -m deploy.cli release [--tag TAG] [--model MODEL]
     python -m deploy.cli prune [--keep N]
+    python -m deploy.cli api-key create NAME --scopes S[,S...] | rotate NAME | revoke NAME | list
+    python -m deploy.cli user add NAME | password NAME | remove NAME | list
+    python -m deploy.cli audit AUTHOR [--window 24h] [--limit 1000]
+    python -m deploy.cli credentials
 
 Exit codes: 0 done, 1 a step or gate failed (a failed switch is rolled back, a failed deploy restored),
 2 bad usage or a precondition not met (nothing was changed).
@@ -20,7 +24,7 @@ import re
 import sys
 from typing import NoReturn
 
-from deploy import commands, rollout
+from deploy import access, commands, rollout
 from deploy.context import Context
 from deploy.errors import DeployError
 from deploy.model_registry import CLIENT_ENVIRONMENT
@@ -50,6 +54,67 @@ def keep(text: str) -> int:
     return int(text)
 
 
+def positive(text: str) -> int:
+    if not text.isdigit() or not 1 <= int(text) <= 10_000:
+        raise argparse.ArgumentTypeError(f"must be a whole number from 1 to 10000, got {text!r}")
+    return int(text)
+
+
+def add_access_commands(sub: argparse._SubParsersAction) -> None:
+    """api-key, user, audit and credentials (deploy/access.py)."""
+    keys = sub.add_parser("api-key", help="API keys: create (shown once), rotate, revoke, list").add_subparsers(
+        dest="action", required=True, metavar="ACTION"
+    )
+    create = keys.add_parser("create", help="a new key with the given scopes; prints it once")
+    create.add_argument("name")
+    create.add_argument(
+        "--scopes",
+        required=True,
+        help="comma-separated: score, read, audit, metrics (probe, on-behalf-of: the service keys' alone)",
+    )
+    for action, what in (("rotate", "a new key for NAME (the old one stops working)"), ("revoke", "revoke NAME")):
+        keys.add_parser(action, help=what).add_argument("name")
+    keys.add_parser("list", help="name, scopes, created, last used (asked from the stack), status")
+    users = sub.add_parser("user", help="analysts of the UI's built-in sign-in").add_subparsers(
+        dest="action", required=True, metavar="ACTION"
+    )
+    for action, what in (
+        ("add", "add an analyst (password asked twice, or read from standard input)"),
+        ("password", "set a new password"),
+        ("remove", "remove an analyst"),
+    ):
+        users.add_parser(action, help=what).add_argument("name")
+    users.add_parser("list", help="the analysts")
+    trail = sub.add_parser("audit", help="an analyst's (or a key's) scoring requests over a window")
+    trail.add_argument("author", help="an analyst's name, or an API key's name")
+    trail.add_argument("--window", default="24h", help="how far back: 15m, 1h, 24h, 7d (default 24h)")
+    trail.add_argument("--limit", type=positive, default=1000, help="the newest requests listed at most")
+    sub.add_parser("credentials", help="create the key store and the service keys where missing (make up does it)")
+
+
+def run_access(args: argparse.Namespace, ctx: Context) -> int:
+    if args.command == "api-key":
+        if args.action == "create":
+            return access.api_key_create(ctx, args.name, args.scopes)
+        if args.action == "list":
+            return access.api_keys(ctx)
+        return {"rotate": access.api_key_rotate, "revoke": access.api_key_revoke}[args.action](ctx, args.name)
+    if args.command == "user":
+        if args.action == "list":
+            return access.users(ctx)
+        if args.action == "remove":
+            return access.user_remove(ctx, args.name)
+        return access.user_add(ctx, args.name, replace=args.action == "password")
+    if args.command == "audit":
+        return access.audit(ctx, args.author, args.window, args.limit)
+    ctx.ensure_credentials()
+    ctx.say(f"credentials: ready in {ctx.settings.DEPLOY_STATE_DIR} (auth/, ui/, cli/, prometheus/)")
+    return 0
+
+
+ACCESS_COMMANDS = ("api-key", "user", "audit", "credentials")
+
+
 def parser() -> argparse.ArgumentParser:
     root = OneLineParser(prog="python -m deploy.cli", description=__doc__.splitlines()[0])
     sub = root.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -77,10 +142,13 @@ def parser() -> argparse.ArgumentParser:
     sub.add_parser("status", help="each color's release, health and role; the last operations")
     logs = sub.add_parser("logs", help="follow the logs of the services (all by default)")
     logs.add_argument("services", nargs="*")
+    add_access_commands(sub)
     return root
 
 
 def run(args: argparse.Namespace, ctx: Context) -> int:
+    if args.command in ACCESS_COMMANDS:
+        return run_access(args, ctx)
     if args.command == "deploy":
         return rollout.deploy(ctx, args.tag, args.model, args.color, args.force)
     if args.command == "release":

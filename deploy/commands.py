@@ -85,6 +85,7 @@ def up(ctx: Context) -> int:
             f"up: [4/5] starting {', '.join(services)} (running containers are left as they are), then nginx, "
             f"{', '.join(MONITORING_SERVICES)}"
         )
+        ctx.ensure_credentials()
         ctx.compose().up(services, keep_existing=True, no_deps=True)
         ctx.compose().up(["nginx"], no_deps=True)
         ctx.compose().up(MONITORING_SERVICES, no_deps=True)
@@ -151,7 +152,8 @@ def status(ctx: Context) -> int:
         )
         release = state.colors.get(color)
         pinned = f"release {release.describe()}" if release else "nothing deployed"
-        answer = serving(settings.public_url if color == active else settings.preview_url) if proxy_up else None
+        url = settings.public_url if color == active else settings.preview_url
+        answer = serving(url, ctx.api_key()) if proxy_up else None
         if answer and answer.color == color:
             served = f"serves v{answer.version} rev {short(answer.revision or '?')} " + (
                 "(ready)" if answer.ready else f"(NOT ready: {answer.detail})"

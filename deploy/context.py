@@ -19,6 +19,7 @@ from deploy.nginx_config import ActiveFile
 from deploy.probe import GateError, HttpChecks
 from deploy.release import Release
 from deploy.sanity import judge, load_reference, score
+from deploy.service_keys import cli_key, ensure_service_keys
 from deploy.settings import MODEL_NAME, DeploySettings
 from deploy.state import Event, StateFile, now, operator
 
@@ -40,7 +41,9 @@ class Context:
     def __post_init__(self) -> None:
         self.state = StateFile(self.settings.state_file)
         self.active_file = ActiveFile(self.settings.nginx_dir)
-        self.checks = HttpChecks(self.settings.preview_url, self.settings.public_url)
+        self.checks = HttpChecks(
+            self.settings.preview_url, self.settings.public_url, api_key=lambda: cli_key(self.settings)
+        )
         self.images = Images(self.runner)
         if self.registry is None:
             self.registry = ModelRegistry(self.settings.mlflow_url, MODEL_NAME)
@@ -53,6 +56,15 @@ class Context:
     def locked(self, operation: str) -> Iterator[None]:
         with operation_lock(self.settings.DEPLOY_STATE_DIR, operation, self.settings.DEPLOY_LOCK_WAIT, self.say):
             yield
+
+    def api_key(self) -> str | None:
+        """The CLI's own API key (None before the first `make up`)."""
+        return cli_key(self.settings)
+
+    def ensure_credentials(self) -> None:
+        """The key store, the service keys and the directories the stacks mount, before a stack starts."""
+        ensure_service_keys(self.settings, self.say)
+        self.settings.analysts_file.parent.mkdir(parents=True, exist_ok=True)
 
     def require_docker(self) -> None:
         if not docker_available(self.runner):
@@ -79,10 +91,10 @@ class Context:
         if reference is None:
             self.say("        no reference applicants in this bundle (exported before they were): sanity not judged")
             return {"sanity": "not judged: no reference applicants in the bundle"}
-        target = score(self.settings.preview_url, reference["applicants"])
+        target = score(self.settings.preview_url, reference["applicants"], self.api_key())
         active = None
         if self.active_file.active() != color and self.state.load().colors.get(self.active_file.active()):
-            active = score(self.settings.public_url, reference["applicants"])
+            active = score(self.settings.public_url, reference["applicants"], self.api_key())
         verdict = judge(reference, target, active, self.controller_config.sanity)
         figures = {"sanity": verdict.figures}
         flagged = verdict.figures["flagged_share"]

@@ -1,12 +1,14 @@
 """HTTP gates of a switch, through nginx: readiness and a smoke test on the preview port,
-verification on the public port. Every request uses a fresh connection (no stale keep-alive)."""
+verification on the public port. Every request uses a fresh connection (no stale keep-alive) and the CLI's own
+API key (deploy/service_keys.py): with it /ready names the color, model version and reason, and the smoke
+test's predictions are honored as probes (left out of monitoring)."""
 
 from __future__ import annotations
 
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import requests
@@ -54,14 +56,23 @@ class Expected:
         return None
 
 
-def _get(url: str) -> requests.Response:
-    return requests.get(url, timeout=REQUEST_TIMEOUT, headers={"Connection": "close"})
+def headers_with(api_key: str | None, **extra: str) -> dict[str, str]:
+    """A fresh connection's headers, with the key (if any) as a Bearer credential."""
+    return {"Connection": "close", **extra, **({"Authorization": f"Bearer {api_key}"} if api_key else {})}
 
 
-def _post(url: str, body: Any) -> requests.Response:
-    # Marked as a probe: the backend logs it as such and leaves it out of monitoring's volume and drift.
-    headers = {"Connection": "close", "X-Traffic-Source": "probe"}
-    return requests.post(url, json=body, timeout=REQUEST_TIMEOUT, headers=headers)
+def probe_headers(api_key: str | None) -> dict[str, str]:
+    """The headers of a deployment check's prediction: marked as a probe (the backend logs it as such and leaves it
+    out of monitoring's volume and drift, for the deploy CLI's own key only)."""
+    return headers_with(api_key, **{"X-Traffic-Source": "probe"})
+
+
+def _get(url: str, api_key: str | None = None) -> requests.Response:
+    return requests.get(url, timeout=REQUEST_TIMEOUT, headers=headers_with(api_key))
+
+
+def _post(url: str, body: Any, api_key: str | None = None) -> requests.Response:
+    return requests.post(url, json=body, timeout=REQUEST_TIMEOUT, headers=probe_headers(api_key))
 
 
 def _json(response: requests.Response) -> dict[str, Any]:
@@ -72,10 +83,10 @@ def _json(response: requests.Response) -> dict[str, Any]:
     return body if isinstance(body, dict) else {}
 
 
-def serving(base_url: str) -> Serving:
-    """GET <base>/api/ready: who answers and whether it is ready."""
+def serving(base_url: str, api_key: str | None = None) -> Serving:
+    """GET <base>/api/ready: who answers and whether it is ready (who, and why not, only with a key)."""
     try:
-        response = _get(f"{base_url}/api/ready")
+        response = _get(f"{base_url}/api/ready", api_key)
     except requests.RequestException as exc:
         return Serving(None, None, False, f"no answer ({type(exc).__name__})")
     body = _json(response)
@@ -128,21 +139,21 @@ def prediction_problem(response: requests.Response, color: str, expected: Expect
     return None
 
 
-class HttpChecks:
-    """The gates, against nginx's preview (idle stack) and public (active stack) ports."""
+def no_key() -> str | None:
+    return None
 
-    def __init__(
-        self,
-        preview_url: str,
-        public_url: str,
-        clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], None] = time.sleep,
-    ) -> None:
-        self.preview_url = preview_url
-        self.public_url = public_url
-        self.clock = clock
-        self.sleep = sleep
-        self.example: dict[str, Any] | None = None
+
+@dataclass
+class HttpChecks:
+    """The gates, against nginx's preview (idle stack) and public (active stack) ports; `api_key` gives the key
+    to send (read when needed: `up` creates it on a first start)."""
+
+    preview_url: str
+    public_url: str
+    clock: Callable[[], float] = time.monotonic
+    sleep: Callable[[float], None] = time.sleep
+    api_key: Callable[[], str | None] = no_key
+    example: dict[str, Any] | None = field(default=None, init=False)
 
     def wait_ready(self, color: str, timeout: float, expected: Expected = Expected()) -> str:
         """Poll the preview port until `color` answers /ready with 200 (with the expected model version and
@@ -156,7 +167,7 @@ class HttpChecks:
     def _wait(self, base_url: str, port_name: str, color: str, timeout: float, expected: Expected) -> str:
         deadline = self.clock() + timeout
         while True:
-            answer = serving(base_url)
+            answer = serving(base_url, self.api_key())
             if answer.color == color and answer.ready:
                 mismatch = expected.mismatch(answer.version, answer.revision)
                 if mismatch:
@@ -174,8 +185,9 @@ class HttpChecks:
 
     def smoke(self, color: str, expected: Expected = Expected()) -> int:
         """Score the reference applicants through the preview port; how many were scored."""
+        key = self.api_key()
         try:
-            response = _get(f"{self.preview_url}/api/schema")
+            response = _get(f"{self.preview_url}/api/schema", key)
             if response.status_code != 200 or response.headers.get(COLOR_HEADER) != color:
                 raise GateError(
                     f"smoke test: GET /api/schema answered HTTP {response.status_code} by "
@@ -183,7 +195,8 @@ class HttpChecks:
                 )
             applicants = reference_applicants(response.json())
             for index, applicant in enumerate(applicants):
-                problem = prediction_problem(_post(f"{self.preview_url}/api/predict", applicant), color, expected)
+                answer = _post(f"{self.preview_url}/api/predict", applicant, key)
+                problem = prediction_problem(answer, color, expected)
                 if problem:
                     raise GateError(f"smoke test: reference applicant {index}: {problem}")
         except (requests.RequestException, ValueError, KeyError, TypeError) as exc:
@@ -214,15 +227,15 @@ class HttpChecks:
 
     def _public_problem(self, color: str) -> tuple[str | None, str | None]:
         """(the color that answered, what was wrong, None when nothing)."""
-        answered = None
+        answered, key = None, self.api_key()
         try:
-            health = _get(f"{self.public_url}/api/health")
+            health = _get(f"{self.public_url}/api/health", key)
             answered = health.headers.get(COLOR_HEADER)
             if health.status_code != 200 or answered != color:
                 return answered, f"/api/health: HTTP {health.status_code} by {answered!r}"
             if self.example is None:
-                self.example = _get(f"{self.public_url}/api/schema").json()["example"]
-            response = _post(f"{self.public_url}/api/predict", self.example)
+                self.example = _get(f"{self.public_url}/api/schema", key).json()["example"]
+            response = _post(f"{self.public_url}/api/predict", self.example, key)
             return response.headers.get(COLOR_HEADER), prediction_problem(response, color)
         except (requests.RequestException, ValueError, KeyError) as exc:
             return answered, f"{type(exc).__name__}: {exc}"

@@ -26,6 +26,7 @@ from deploy.watching import follow_new_watch, start_watch
 
 def start_color(ctx: Context, color: str) -> None:
     """(Re)create a color's containers on its pinned release; never touches nginx."""
+    ctx.ensure_credentials()
     ctx.compose().up(stack_services(color), wait=False, no_deps=True, recreate=True)
 
 

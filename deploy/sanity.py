@@ -17,11 +17,10 @@ from typing import Any
 import requests
 
 from deploy.controller_config import Sanity
-from deploy.probe import GateError
+from deploy.probe import GateError, probe_headers
 
 SANITY_FILE = "sanity.json"  # written by training (training/sanity_reference.py)
 SCORE_EDGES = [i / 10 for i in range(1, 10)]
-PROBE_HEADERS = {"Connection": "close", "X-Traffic-Source": "probe"}
 
 
 @dataclass
@@ -38,11 +37,14 @@ def load_reference(bundle: Path) -> dict[str, Any] | None:
     return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
 
 
-def score(base_url: str, applicants: list[dict[str, Any]], timeout_s: float = 60) -> tuple[list[float], list[int]]:
-    """Probabilities and labels of the color behind `base_url` for these applicants (one batch, marked probe)."""
+def score(
+    base_url: str, applicants: list[dict[str, Any]], api_key: str | None = None, timeout_s: float = 60
+) -> tuple[list[float], list[int]]:
+    """Probabilities and labels of the color behind `base_url` for these applicants (one batch, marked probe: the
+    backend honors the marker from the deploy CLI's own key only)."""
     try:
         response = requests.post(
-            f"{base_url}/api/predict/batch", json=applicants, headers=PROBE_HEADERS, timeout=timeout_s
+            f"{base_url}/api/predict/batch", json=applicants, headers=probe_headers(api_key), timeout=timeout_s
         )
     except requests.RequestException as exc:
         raise GateError(f"sanity: the reference applicants could not be scored: {exc}") from None

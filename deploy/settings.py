@@ -128,6 +128,16 @@ class DeploySettings(BaseSettings):
     def state_file(self) -> Path:
         return self.DEPLOY_STATE_DIR / "state.json"
 
+    @property
+    def api_keys_file(self) -> Path:
+        """The API key store (hashes), in auth/: mounted read-only into the backends at /auth."""
+        return self.DEPLOY_STATE_DIR / "auth" / "api-keys.json"
+
+    @property
+    def analysts_file(self) -> Path:
+        """The analyst UI's user store, in ui/: mounted read-only into the frontends at /ui (with the UI's key)."""
+        return self.DEPLOY_STATE_DIR / "ui" / "users.json"
+
     def compose_env(self) -> dict[str, str]:
         """The variables docker-compose.yml interpolates (besides the model versions)."""
         return {

@@ -1,16 +1,18 @@
 """Send realistic, then shifted, applicant traffic through nginx to exercise monitoring.
 
-    python -m deploy.simulate_traffic [--url http://localhost:8080/api] [--count 400] [--phase both]
+    python -m deploy.simulate_traffic [--url http://localhost:8080/api] [--count 400] [--phase both] [--api-key KEY]
 
 Realistic applicants are real rows of the dataset drawn at random; shifted ones (another draw)
 have larger numbers (amounts, durations, ages ... scaled up within the accepted bounds) and three
-categorical features pinned to a single category, so the Monitoring page shows drift. Exit 0 when every request was
+categorical features pinned to a single category, so the Monitoring page shows drift. Requests are authenticated with
+--api-key (default: $API_KEY, else the deploy CLI's own key in the state directory). Exit 0 when every request was
 answered, 1 when some failed, 2 on bad usage.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import sys
 import time
@@ -60,6 +62,14 @@ def shift(
     return shifted
 
 
+def default_key() -> str | None:
+    """$API_KEY, else the deploy CLI's key (`make up` creates it)."""
+    from deploy.service_keys import cli_key
+    from deploy.settings import DeploySettings
+
+    return os.environ.get("API_KEY") or cli_key(DeploySettings.from_env())
+
+
 def send(session: requests.Session, url: str, applicant: dict[str, Any]) -> tuple[int, int | None]:
     try:
         response = session.post(f"{url}/predict", json=applicant, timeout=10)
@@ -69,11 +79,12 @@ def send(session: requests.Session, url: str, applicant: dict[str, Any]) -> tupl
         return 0, None
 
 
-def run_phase(url: str, name: str, applicants: list[dict], concurrency: int) -> Counter:
+def run_phase(url: str, name: str, applicants: list[dict], concurrency: int, headers: dict[str, str]) -> Counter:
     print(f"{name}: sending {len(applicants)} applicants to {url}/predict", flush=True)
     outcomes: Counter = Counter()
     started = time.perf_counter()
     with ThreadPoolExecutor(concurrency) as pool, requests.Session() as session:
+        session.headers.update(headers)
         for done, (status, label) in enumerate(pool.map(lambda a: send(session, url, a), applicants), start=1):
             outcomes["ok" if status == 200 else f"http {status or 'error'}"] += 1
             outcomes["flagged"] += label == 1
@@ -96,12 +107,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--factor", type=float, default=1.8, help="scale applied to numeric features when shifted")
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--api-key", help="an API key with the scopes score and read (default: see above)")
     args = parser.parse_args(argv)
     if args.count < 1 or args.concurrency < 1 or args.factor <= 0:
         print("error: --count, --concurrency and --factor must be positive", file=sys.stderr)
         return 2
+    key = args.api_key or default_key()
+    headers = {"Authorization": f"Bearer {key}"} if key else {}
     try:
-        response = requests.get(f"{args.url}/schema", timeout=10)
+        response = requests.get(f"{args.url}/schema", headers=headers, timeout=10)
         response.raise_for_status()
         schema = response.json()["features"]
         rng = random.Random(args.seed)
@@ -115,7 +129,7 @@ def main(argv: list[str] | None = None) -> int:
     skewed = set(rng.sample(categorical, min(3, len(categorical))))
     totals: Counter = Counter()
     if args.phase in ("realistic", "both"):
-        totals += run_phase(args.url, "realistic", applicants, args.concurrency)
+        totals += run_phase(args.url, "realistic", applicants, args.concurrency, headers)
     if args.phase in ("shifted", "both"):
         shifted = [shift(a, schema, args.factor, pinned=skewed) for a in to_shift]
         totals += run_phase(
@@ -123,6 +137,7 @@ def main(argv: list[str] | None = None) -> int:
             f"shifted (x{args.factor} numerics; skewed: {', '.join(sorted(skewed))})",
             shifted,
             args.concurrency,
+            headers,
         )
     failed = sum(v for k, v in totals.items() if k.startswith("http"))
     print(f"done: {totals['ok']} answered, {failed} failed. Open the Monitoring page to see the drift.")

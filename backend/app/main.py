@@ -16,7 +16,10 @@ from app.api.middleware import (
     UnhandledErrorMiddleware,
 )
 from app.api.openapi import install_openapi
-from app.api.routes import health, metrics, model, monitoring, predict
+from app.api.routes import audit, health, metrics, model, monitoring, predict
+from app.auth.callers import Authenticator
+from app.auth.key_store import KeyStore
+from app.auth.usage import KeyUsage
 from app.core.coalescer import InlineScorer, RowCoalescer
 from app.core.config import Settings, get_settings
 from app.core.metrics import Metrics
@@ -27,7 +30,8 @@ from app.monitoring.service import Monitoring
 API_VERSION = "1.0.0"
 DESCRIPTION = (
     "Default-risk scoring of loan applicants. The request schema is generated from the served "
-    "model's bundle. Errors: `{detail, errors: [{row, field, message}]}`."
+    "model's bundle. Every route but /health and /ready needs an API key (`Authorization: Bearer <key>`) "
+    "with the route's scope. Errors: `{detail, errors: [{row, field, message}]}`."
 )
 TELEMETRY_OFF = {"tracing": False, "metrics": False, "logs": False, "operation_spans": False}
 
@@ -48,12 +52,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     prediction_monitoring = Monitoring(settings, state.color, metrics_registry.count_log_failures)
     state.listeners.append(prediction_monitoring.observe)
     metrics_registry.registry.register(DriftCollector(state, prediction_monitoring))
+    usage_path = settings.PREDICTION_LOG_PATH if settings.PREDICTION_LOG_ENABLED else None
+    key_usage = KeyUsage(usage_path, state.color, settings.KEY_USAGE_FLUSH_S)
+    authenticator = Authenticator(
+        KeyStore(settings.API_KEYS_PATH, settings.API_KEYS_RECHECK_S),
+        key_usage.touch,
+        metrics_registry.count_auth_refusal,
+    )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         prediction_monitoring.start()
+        key_usage.start()
+        authenticator.store.check()  # read the key store now: a missing one is in the log at start-up
         app.state.loader = start_loader(state, settings)
         yield
+        key_usage.close()
         prediction_monitoring.close()
 
     app = FastAPI(
@@ -68,12 +82,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.model = state
     app.state.metrics = metrics_registry
     app.state.monitoring = prediction_monitoring
+    app.state.auth = authenticator
+    app.state.key_usage = key_usage
     app.state.coalescer = RowCoalescer() if settings.COALESCE_SINGLE_ROWS else InlineScorer()
-    for router in (predict.router, health.router, model.router, metrics.router, monitoring.router):
+    for router in (predict.router, health.router, model.router, metrics.router, monitoring.router, audit.router):
         app.include_router(router)
     install_error_handlers(app)
     app.add_middleware(UnhandledErrorMiddleware)
-    app.add_middleware(DeploymentHeadersMiddleware, state=state)
+    app.add_middleware(DeploymentHeadersMiddleware, state=state, authenticator=authenticator)
     app.add_middleware(RequestMetricsMiddleware, metrics=metrics_registry)
     app.add_middleware(ForwardedPrefixMiddleware)
     install_openapi(app, state, settings)

@@ -18,6 +18,7 @@ from fastapi.testclient import TestClient
 from app.core.bundle import BundleMetadata
 from app.core.config import Settings
 from app.main import create_app
+from tests.kit.api_keys import ALL_SCOPES, bearer, key_store
 from tests.kit.backend import backend_process
 from tests.kit.processes import LiveProcess
 
@@ -29,12 +30,31 @@ LOAD_TIMEOUT_S = 60
 
 @contextmanager
 def serving(bundle: Path | None, **settings: Any) -> Iterator[TestClient]:
-    """A TestClient over a fresh app whose bundle finished loading (or failing)."""
-    settings.setdefault("PREDICTION_LOG_PATH", Path(tempfile.mkdtemp(prefix="prediction-log-")) / "predictions.db")
+    """A TestClient over a fresh app whose bundle finished loading (or failing); it sends a key with every scope
+    (its own key store)."""
+    work = Path(tempfile.mkdtemp(prefix="prediction-log-"))
+    settings.setdefault("PREDICTION_LOG_PATH", work / "predictions.db")
+    key = key_store(work / "api-keys.json", tests=ALL_SCOPES)["tests"]
+    settings.setdefault("API_KEYS_PATH", work / "api-keys.json")
     app = create_app(Settings(SERVED_BUNDLE=bundle or Path("/nonexistent/bundle"), **settings))
-    with TestClient(app) as client:
+    with TestClient(app, headers=bearer(key)) as client:
         app.state.loader.join(LOAD_TIMEOUT_S)
         yield client
+
+
+def unloaded_client(**settings: Any) -> TestClient:
+    """A TestClient over a fresh app whose lifespan does not run (no model loads), sending a key with every scope."""
+    work = Path(tempfile.mkdtemp(prefix="unloaded-"))
+    key = key_store(work / "api-keys.json", tests=ALL_SCOPES)["tests"]
+    settings.setdefault("SERVED_BUNDLE", Path("unused"))
+    app = create_app(Settings(API_KEYS_PATH=work / "api-keys.json", PREDICTION_LOG_PATH=work / "p.db", **settings))
+    return TestClient(app, headers=bearer(key))
+
+
+@pytest.fixture
+def unloaded() -> Callable[..., TestClient]:
+    """unloaded(**settings) -> an authenticated TestClient over an app that never loads its model."""
+    return unloaded_client
 
 
 @pytest.fixture(scope="session")

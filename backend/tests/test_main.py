@@ -18,10 +18,12 @@ def test_factory_apps_are_independent() -> None:
 
 
 def test_a_real_process_serves_the_bundle(live_catboost, example: dict) -> None:
-    response = httpx.post(f"{live_catboost.url}/predict", json=example, timeout=10)
+    response = httpx.post(f"{live_catboost.url}/predict", json=example, headers=live_catboost.headers, timeout=10)
     assert response.status_code == 200 and 0 <= response.json()["probability_default"] <= 1
     assert response.headers["x-deployment-color"] == "green" and response.json()["color"] == "green"
-    batch = httpx.post(f"{live_catboost.url}/predict/batch", json=[example] * 3, timeout=10).json()
+    batch = httpx.post(
+        f"{live_catboost.url}/predict/batch", json=[example] * 3, headers=live_catboost.headers, timeout=10
+    ).json()
     assert [p["probability_default"] for p in batch["predictions"]] == [response.json()["probability_default"]] * 3
 
 
@@ -37,9 +39,10 @@ def test_docs_behind_the_proxy_prefix(live_catboost) -> None:
 
 def test_without_a_bundle_the_process_stays_up_and_says_why(start_live_server: Callable, tmp_path: Path) -> None:
     with start_live_server(tmp_path / "absent") as server:
-        reason = server.wait_for("/ready", 503).json()["reason"]
+        assert server.wait_for("/ready", 503).json() == {"status": "not_ready"}, "anonymous: no reason"
+        reason = httpx.get(f"{server.url}/ready", headers=server.headers, timeout=10).json()["reason"]
         assert str(tmp_path / "absent") in reason
-        refused = httpx.post(f"{server.url}/predict", json={}, timeout=10)
+        refused = httpx.post(f"{server.url}/predict", json={}, headers=server.headers, timeout=10)
         assert refused.status_code == 503 and refused.json()["detail"] == reason
         assert httpx.get(f"{server.url}/health", timeout=10).status_code == 200
         assert server.process.poll() is None

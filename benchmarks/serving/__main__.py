@@ -31,11 +31,11 @@ from benchmarks.serving.servers import BACKEND, server_specs, start_servers
 def measure_through_proxy(args, bundle: Path, spec, wrk: Wrk, cpu_latency: CpuLatencyRequest, work: Path) -> Section:
     """The through-the-proxy section, in a compose stack (see proxy.py), with the CPU latency request held."""
     single, batch = write_bodies(work, spec.single_body, spec.batch_body)
-    with bench_stack(args.proxy, bundle) as (project, env, active):
+    with bench_stack(args.proxy, bundle) as (project, env, active, headers):
         points = endpoints(project, env, active)
         try:
             cpu_latency.hold()
-            return proxy_section(measure_proxy(points, wrk, single, batch, args), args.batch_rows)
+            return proxy_section(measure_proxy(points, wrk, single, batch, args, headers), args.batch_rows)
         finally:
             cpu_latency.release()
 

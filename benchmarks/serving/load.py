@@ -7,7 +7,7 @@ import http.client
 import json
 import subprocess
 import time
-from collections.abc import Hashable
+from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,7 +20,7 @@ from benchmarks.serving.servers import Server
 WRK_SCRIPT = """
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
-local f = assert(io.open("%(body)s", "rb"))
+%(headers)slocal f = assert(io.open("%(body)s", "rb"))
 wrk.body = f:read("*a")
 f:close()
 done = function(summary, latency, requests)
@@ -34,7 +34,8 @@ end
 """
 WRK_LINE = "WRKJSON "
 
-IDLE_AS_IS = "idle as is"  # the c=1 runs with the CPU latency request released
+IDLE_AS_IS = "idle as is"
+Headers = Mapping[str, str] | None  # the c=1 runs with the CPU latency request released
 
 
 def load_result(completed: subprocess.CompletedProcess[str], concurrency: int) -> LoadResult:
@@ -60,13 +61,19 @@ class Wrk:
     work: Path
     pinning: CpuPinning
 
-    def run(self, port: int, path: str, body_file: Path, concurrency: int, seconds: int) -> LoadResult:
-        return self.run_url(f"http://127.0.0.1:{port}{path}", body_file, concurrency, seconds)
+    def run(
+        self, port: int, path: str, body_file: Path, concurrency: int, seconds: int, headers: Headers = None
+    ) -> LoadResult:
+        return self.run_url(f"http://127.0.0.1:{port}{path}", body_file, concurrency, seconds, headers)
 
-    def run_url(self, url: str, body_file: Path, concurrency: int, seconds: int) -> LoadResult:
-        """POST `body_file` to `url` from `concurrency` keep-alive connections for `seconds`."""
+    def run_url(self, url: str, body_file: Path, concurrency: int, seconds: int, headers: Headers = None) -> LoadResult:
+        """POST `body_file` (with `headers`, e.g. the API key) to `url` from `concurrency` keep-alive connections
+        for `seconds`."""
         script = self.work / f"post-{body_file.stem}.lua"
-        script.write_text(WRK_SCRIPT % {"body": body_file})
+        lines = "".join(
+            f"wrk.headers[{json.dumps(name)}] = {json.dumps(value)}\n" for name, value in (headers or {}).items()
+        )
+        script.write_text(WRK_SCRIPT % {"body": body_file, "headers": lines})
         command = ["wrk", "-t1", f"-c{concurrency}", f"-d{seconds}s", "--timeout", "30s", "-s", str(script)]
         completed = subprocess.run(
             [*command, url], capture_output=True, text=True, preexec_fn=self.pinning.preexec_fn("wrk")
@@ -80,14 +87,14 @@ class Wrk:
         return path
 
 
-def time_batches(port: int, path: str, body: bytes, repeats: int) -> list[float]:
+def time_batches(port: int, path: str, body: bytes, repeats: int, headers: Headers = None) -> list[float]:
     """Wall time of each batch request, in milliseconds."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
     times = []
     try:
         for _ in range(repeats):
             started = time.perf_counter()
-            conn.request("POST", path, body=body, headers={"Content-Type": "application/json"})
+            conn.request("POST", path, body=body, headers={**(headers or {}), "Content-Type": "application/json"})
             response = conn.getresponse()
             response.read()
             elapsed = time.perf_counter() - started
@@ -110,10 +117,12 @@ class Rounds:
         return key in self.loads
 
     def run(self, key: Hashable, label: str, server: Server, path: str, body: Path, concurrency: int) -> None:
-        self.run_url(key, label, f"http://127.0.0.1:{server.port}{path}", body, concurrency)
+        self.run_url(key, label, f"http://127.0.0.1:{server.port}{path}", body, concurrency, server.spec.headers)
 
-    def run_url(self, key: Hashable, label: str, url: str, body: Path, concurrency: int) -> None:
-        load = self.wrk.run_url(url, body, concurrency, self.seconds)
+    def run_url(
+        self, key: Hashable, label: str, url: str, body: Path, concurrency: int, headers: Headers = None
+    ) -> None:
+        load = self.wrk.run_url(url, body, concurrency, self.seconds, headers)
         self.loads.setdefault(key, []).append(load)
         log(f"{label}: {load.requests_per_s:,.1f} req/s, p50 {load.p50_ms:.2f} ms, p99 {load.p99_ms:.2f} ms")
 
@@ -138,7 +147,7 @@ def measure(
     bodies = {}
     for server, _ in running:
         bodies[server] = wrk.body_file(server, "single", server.spec.single_body)
-        wrk.run(server.port, server.spec.single_path, bodies[server], 8, 2)  # warm-up
+        wrk.run(server.port, server.spec.single_path, bodies[server], 8, 2, server.spec.headers)  # warm-up
     rounds = Rounds(wrk, args.duration)
     for round_number in range(1, args.rounds + 1):
         predict_us = in_process.measure()["predict"]
@@ -183,7 +192,7 @@ def measure_batches(running: list[tuple[Server, ServerResult]], wrk: Wrk, args: 
         for kind, path, body in kinds:
             if body is not None:
                 runs[f"{spec.name}/{kind}"] = (path, wrk.body_file(server, kind, body))
-        wrk.run(server.port, spec.batch_path, runs[f"{spec.name}/batch"][1], 1, 2)  # warm-up
+        wrk.run(server.port, spec.batch_path, runs[f"{spec.name}/batch"][1], 1, 2, spec.headers)  # warm-up
     rounds = Rounds(wrk, args.duration)
     for round_number in range(1, args.rounds + 1):
         for server, result in running:
@@ -198,6 +207,8 @@ def measure_batches(running: list[tuple[Server, ServerResult]], wrk: Wrk, args: 
             result.explained_batch = rounds.median(f"{server.spec.name}/explained")
     for _ in range(args.batch_repeats):
         for server, result in running:
-            result.lone_batch_ms += time_batches(server.port, server.spec.batch_path, server.spec.batch_body, 1)
+            result.lone_batch_ms += time_batches(
+                server.port, server.spec.batch_path, server.spec.batch_body, 1, server.spec.headers
+            )
     for _, result in running:
         log(f"{result.name}: lone {args.batch_rows}-row batch: median {result.lone_batch_median_ms:.1f} ms")

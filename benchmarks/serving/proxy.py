@@ -26,7 +26,8 @@ from benchmarks.serving import ROOT, BenchmarkError, log
 from benchmarks.serving.load import Rounds, Wrk
 from benchmarks.serving.report import Section, Target
 from benchmarks.serving.results import LoadResult, median_load
-from benchmarks.serving.servers import free_port
+from benchmarks.serving.servers import auth_headers, free_port
+from deploy.api_keys import ApiKeyStore
 from deploy.networks import free_stack_net, used_subnets
 from deploy.nginx_config import ActiveFile
 from deploy.settings import DeploySettings
@@ -94,13 +95,26 @@ def _deploy_cli(env: dict[str, str], *args: str) -> None:
 
 
 @contextmanager
-def bench_stack(mode: str, bundle: Path) -> Iterator[tuple[str, dict[str, str], str]]:
-    """(project, environment of the deploy CLI, active color) of the stack to measure."""
+def stack_key(env: dict[str, str]) -> Iterator[dict[str, str]]:
+    """The headers of a key (scope score) made for this run in the stack's key store, revoked afterwards."""
+    store = ApiKeyStore(DeploySettings.from_env(env).api_keys_file)
+    name = f"benchmark-{os.getpid()}"
+    key = store.create(name, ["score"])
+    try:
+        yield auth_headers(key)
+    finally:
+        store.revoke(name)
+
+
+@contextmanager
+def bench_stack(mode: str, bundle: Path) -> Iterator[tuple[str, dict[str, str], str, dict[str, str]]]:
+    """(project, environment of the deploy CLI, active color, the headers of a key) of the stack to measure."""
     if mode == "running":
         env = dict(os.environ)
         project = env.get("COMPOSE_PROJECT_NAME", "credit-risk")
         settings = DeploySettings.from_env(env)
-        yield project, env, ActiveFile(settings.nginx_dir).active()
+        with stack_key(env) as headers:
+            yield project, env, ActiveFile(settings.nginx_dir).active(), headers
         return
     work = Path(tempfile.mkdtemp(prefix="bench-stack-"))
     models = work / "models" / MODEL
@@ -123,7 +137,8 @@ def bench_stack(mode: str, bundle: Path) -> Iterator[tuple[str, dict[str, str], 
     log(f"proxy: starting a throwaway stack ({project}) with bundle v{bundle.name}")
     try:
         _deploy_cli(env, "up")
-        yield project, env, "blue"
+        with stack_key(env) as headers:
+            yield project, env, "blue", headers
     finally:
         log("proxy: tearing the throwaway stack down")
         files = [a for f in ("docker-compose.yml", "docker-compose.green.yml") for a in ("-f", str(ROOT / f))]
@@ -149,22 +164,25 @@ def endpoints(project: str, env: dict[str, str], active: str) -> list[Endpoint]:
     return found
 
 
-def measure_proxy(points: list[Endpoint], wrk: Wrk, single: Path, batch: Path, args) -> list[PathResult]:
-    """Single rows at each concurrency and a batch at c=1, the paths interleaved round by round."""
+def measure_proxy(
+    points: list[Endpoint], wrk: Wrk, single: Path, batch: Path, args, headers: dict[str, str]
+) -> list[PathResult]:
+    """Single rows at each concurrency and a batch at c=1, the paths interleaved round by round (authenticated
+    with `headers`)."""
     predict, batch_path = "/predict?explain=false", "/predict/batch"
-    for point in points:
-        wrk.run_url(f"{point.base_url}{point.prefix}{predict}", single, 8, 2)  # warm-up (and the keep-alive pools)
+    for point in points:  # warm-up (and the keep-alive pools)
+        wrk.run_url(f"{point.base_url}{point.prefix}{predict}", single, 8, 2, headers)
     rounds = Rounds(wrk, args.duration)
     for number in range(1, args.rounds + 1):
         for concurrency in args.concurrency:
             for point in points:
                 label = f"proxy round {number}/{args.rounds} {point.name}: c={concurrency}"
-                rounds.run_url(
-                    (point.name, concurrency), label, f"{point.base_url}{point.prefix}{predict}", single, concurrency
-                )
+                url = f"{point.base_url}{point.prefix}{predict}"
+                rounds.run_url((point.name, concurrency), label, url, single, concurrency, headers)
         for point in points[:2]:
             label = f"proxy round {number}/{args.rounds} {point.name}: {args.batch_rows}-row batch, c=1"
-            rounds.run_url((point.name, "batch"), label, f"{point.base_url}{point.prefix}{batch_path}", batch, 1)
+            url = f"{point.base_url}{point.prefix}{batch_path}"
+            rounds.run_url((point.name, "batch"), label, url, batch, 1, headers)
     results = []
     for point in points:
         result = PathResult(point.name, [rounds.median((point.name, c)) for c in args.concurrency])

@@ -9,7 +9,7 @@ import socket
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +17,7 @@ from benchmarks.serving import ROOT, BenchmarkError, log
 from benchmarks.serving.cpu_latency import CpuPinning
 from benchmarks.serving.payloads import batch_records, dataframe_records, dataframe_split
 from benchmarks.serving.results import ServerResult
+from deploy.api_keys import ApiKeyStore
 
 BACKEND = ROOT / "backend"
 VENV_BIN = Path(sys.executable).parent
@@ -45,10 +46,20 @@ def venv_env() -> dict[str, str]:
     return {**os.environ, "PATH": f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
 
 
+def bench_key(work: Path) -> str:
+    """A key (scope score) in a key store of its own in `work`: the benchmark's requests are authenticated, as in
+    production."""
+    return ApiKeyStore(work / "api-keys.json").create("benchmark", ["score"])
+
+
+def auth_headers(key: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {key}"}
+
+
 def backend_launch(bundle: Path, work: Path) -> Launch:
     """How the benchmark starts this backend on `bundle`: one worker on 127.0.0.1, no access log, and, as in
-    production, every prediction written to the prediction log (in `work`). The one place that knows the
-    backend's launcher and its environment names."""
+    production, every prediction written to the prediction log and every request authenticated (the key store in
+    `work`, see bench_key). The one place that knows the backend's launcher and its environment names."""
     return Launch(
         command=[str(VENV_BIN / "python"), "-m", "app"],
         cwd=BACKEND,
@@ -61,6 +72,7 @@ def backend_launch(bundle: Path, work: Path) -> Launch:
             "DEPLOY_COLOR": "blue",
             "LOG_LEVEL": "WARNING",
             "PREDICTION_LOG_PATH": str(work / "predictions.db"),
+            "API_KEYS_PATH": str(work / "api-keys.json"),
         },
     )
 
@@ -102,6 +114,7 @@ class ServerSpec:
     split_batch_body: bytes | None = None
     explain_path: str | None = None  # /predict with reasons (ours only)
     explain_batch_path: str | None = None  # the batch with reasons (ours only)
+    headers: dict[str, str] = field(default_factory=dict)  # sent with every request (ours: the API key)
 
     @property
     def file_stem(self) -> str:
@@ -123,6 +136,7 @@ def server_specs(bundle: Path, metadata: dict[str, Any], batch_rows: int, work: 
         explain_batch_path="/predict/batch?explain=true",
         single_body=json.dumps(example).encode(),
         batch_body=json.dumps(records).encode(),
+        headers=auth_headers(bench_key(work)),
     )
     mlflow = ServerSpec(
         name="mlflow models serve",
@@ -143,11 +157,18 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def http_call(port: int, method: str, path: str, body: bytes | None = None, timeout: float = 60.0) -> tuple[int, bytes]:
+def http_call(
+    port: int,
+    method: str,
+    path: str,
+    body: bytes | None = None,
+    timeout: float = 60.0,
+    headers: dict[str, str] | None = None,
+) -> tuple[int, bytes]:
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
     try:
-        headers = {"Content-Type": "application/json"} if body is not None else {}
-        conn.request(method, path, body=body, headers=headers)
+        sent = {**(headers or {}), **({"Content-Type": "application/json"} if body is not None else {})}
+        conn.request(method, path, body=body, headers=sent)
         response = conn.getresponse()
         return response.status, response.read()
     finally:
@@ -232,7 +253,7 @@ def start_servers(
                     server.stop()
                 result.cold_start_s.append(server.start())
                 log(f"{spec.name}: cold start {attempt + 1}/{cold_starts}: {result.cold_start_s[-1]:.2f} s")
-            status, answer = http_call(server.port, "POST", spec.single_path, spec.single_body)
+            status, answer = http_call(server.port, "POST", spec.single_path, spec.single_body, headers=spec.headers)
             if status != 200:
                 raise BenchmarkError(f"{spec.name}: single request answered {status}: {answer[:300]!r}")
     except BaseException:

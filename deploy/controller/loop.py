@@ -29,6 +29,7 @@ from deploy.files import write_atomic
 from deploy.lock import operation_lock
 from deploy.nginx_config import ActiveFile
 from deploy.prometheus import MetricsUnavailable, Prometheus
+from deploy.service_keys import read_key
 from deploy.settings import COLORS, other
 from deploy.state import WATCHING, DeployState, Event, StateFile, WatchRecord, now, operator
 
@@ -98,7 +99,11 @@ class Controller:
     nginx_down_at: float | None = None
 
     def __post_init__(self) -> None:
-        self.prober = Prober(self.settings.STACK_NET, self.config.config.probe.timeout_s)
+        self.prober = Prober(
+            self.settings.STACK_NET,
+            self.config.config.probe.timeout_s,
+            api_key=lambda: read_key(self.settings.api_key_path),
+        )
         self.state_file = StateFile(self.settings.DEPLOY_STATE_DIR / "state.json")
         self.active_file = ActiveFile(self.settings.DEPLOY_STATE_DIR / "nginx")
         moves = [e for e in self.state_file.load().history if e.operation == "failover" and e.result == "failed over"]

@@ -1,5 +1,6 @@
 """Readiness probes of both colors' backends, straight at their fixed addresses on the stack network (not
-through nginx, so a dead proxy and a dead backend are told apart), and the streaks that decide."""
+through nginx, so a dead proxy and a dead backend are told apart), and the streaks that decide. They send the
+deploy CLI's key (from the state directory): with it /ready names the model version and why it is not ready."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from dataclasses import dataclass, field
 import requests
 
 from deploy.nginx_config import PORTS, address
-from deploy.probe import REVISION_HEADER, VERSION_HEADER
+from deploy.probe import REVISION_HEADER, VERSION_HEADER, headers_with, no_key
 from deploy.settings import COLORS
 
 
@@ -44,10 +45,10 @@ class ProbeTrack:
             self.failing_since = self.failing_since or now
 
 
-def probe_ready(url: str, timeout_s: float) -> ProbeResult:
+def probe_ready(url: str, timeout_s: float, api_key: str | None = None) -> ProbeResult:
     """GET /ready once; a timeout (a hung backend) or no answer (dead, unreachable) is a failure."""
     try:
-        response = requests.get(url, timeout=timeout_s, headers={"Connection": "close"})
+        response = requests.get(url, timeout=timeout_s, headers=headers_with(api_key))
     except requests.RequestException as exc:
         return ProbeResult(False, type(exc).__name__)
     if response.status_code != 200:
@@ -70,11 +71,13 @@ def probe_status(url: str, timeout_s: float) -> ProbeResult:
 
 @dataclass
 class Prober:
-    """Probes both colors at once each round and keeps their tracks."""
+    """Probes both colors at once each round and keeps their tracks; `api_key` gives the key to send (read each
+    round: `make up` may re-create it)."""
 
     stack_net: str
     timeout_s: float
     port: int = PORTS["backend"]
+    api_key: Callable[[], str | None] = no_key
     tracks: dict[str, ProbeTrack] = field(default_factory=lambda: {color: ProbeTrack() for color in COLORS})
     _pool: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(len(COLORS) + 1, "probe"))
 
@@ -87,7 +90,8 @@ class Prober:
 
     def probe_all(self, now: float | None = None) -> dict[str, ProbeResult]:
         now = time.time() if now is None else now
-        futures = {color: self._pool.submit(probe_ready, self.url(color), self.timeout_s) for color in COLORS}
+        key = self.api_key()
+        futures = {color: self._pool.submit(probe_ready, self.url(color), self.timeout_s, key) for color in COLORS}
         results = {color: future.result() for color, future in futures.items()}
         for color, result in results.items():
             self.tracks[color].add(result, now)

@@ -8,6 +8,7 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from deploy.nginx_config import address
+from deploy.service_keys import CLI_KEY
 from deploy.settings import NetworkPrefix, Port, Seconds
 
 CONFIG_COPY = Path("controller") / "controller.yaml"  # under the state directory, written by `make up`
@@ -33,6 +34,11 @@ class ControllerSettings(BaseSettings):
     @property
     def config_path(self) -> Path:
         return self.DEPLOY_STATE_DIR / CONFIG_COPY
+
+    @property
+    def api_key_path(self) -> Path:
+        """The deploy CLI's own key (written by `make up`), sent with the readiness probes."""
+        return self.DEPLOY_STATE_DIR / CLI_KEY.file
 
     @property
     def status_path(self) -> Path:

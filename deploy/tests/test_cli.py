@@ -178,7 +178,9 @@ def test_a_doctored_copy_of_a_bundle_is_refused(deployable) -> None:
 def test_a_deploy_that_fails_its_gates_puts_the_idle_color_back_on_its_release(deployable) -> None:
     settings, registry = deployable
     Context(settings).state.pin("green", OLD)
-    stack = Backend(color="green", failed="model not loaded: CatBoost cannot read model.cb")
+    stack = Backend(
+        color="green", failed="model not loaded: CatBoost cannot read model.cb", key_store=settings.api_keys_file
+    )
 
     def recreated(argv: list[str], env: dict[str, str]) -> None:  # the previous release starts and gets ready
         if "up" in argv and env.get("GREEN_BACKEND_IMAGE") == OLD.images["backend"]:
@@ -211,6 +213,7 @@ def like_training(settings: DeploySettings, version: str) -> Backend:
         revision=tag,
         threshold=reference["threshold"],
         batch=lambda applicants: [scores[json.dumps(a)] for a in applicants],
+        key_store=settings.api_keys_file,
     )
 
 
@@ -219,9 +222,15 @@ def test_a_deploy_that_passes_its_gates_is_pinned_recorded_and_named_in_the_regi
     settings, registry = deployable
     tag, _ = checkout_tag(settings.root)
     docker = FakeDocker(containers={**RUNNING, **BLUE})
-    with serve(like_training(settings, "1"), settings.PREVIEW_PORT):
+    stack = like_training(settings, "1")
+    with serve(stack, settings.PREVIEW_PORT):
         code, lines = command(settings, docker, "deploy", registry=registry)
     assert code == 0 and "DEPLOYED" in lines[-1], lines
+    reference_rows = len(
+        json.loads((settings.BUNDLES_DIR / "credit-default" / "1" / "sanity.json").read_text())["applicants"]
+    )
+    assert stack.refused == 0 and stack.probes == 3 + reference_rows, "smoke and sanity gates send the CLI's key"
+    assert set(stack.callers) == {"deploy-cli"}
     assert set(release_images(tag, None).values()) <= docker.images, "built from this checkout"
     green = state_of(settings)["colors"]["green"]
     assert (green["tag"], green["model_version"]) == (tag, "1") and len(green["model_digest"]) == 64

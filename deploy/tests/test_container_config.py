@@ -4,10 +4,12 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 import yaml
 
+from deploy.service_keys import SERVICE_KEYS
 from deploy.settings import ROOT
 
 PYTHON_IMAGES = {
@@ -88,7 +90,9 @@ def test_compose_healthchecks_dependencies_and_volumes() -> None:
         assert services[f"backend-{color}"]["volumes"] == [
             "${BUNDLES_DIR:-./models}:/bundles:ro",
             "prediction-log:/data",
-        ], "both colors share one prediction log"
+            "${DEPLOY_STATE_DIR:-./.deploy/credit-risk}/auth:/auth:ro",
+        ], "both colors share one prediction log and read one key store"
+        assert services[f"frontend-{color}"]["volumes"] == ["${DEPLOY_STATE_DIR:-./.deploy/credit-risk}/ui:/ui:ro"]
         assert services[f"backend-{color}"]["environment"]["PREDICTION_LOG_PATH"] == "/data/predictions.db"
     assert services["mlflow"]["volumes"] == ["mlflow-db:/mlflow/db", "mlflow-artifacts:/mlflow/artifacts"]
     assert all("container_name" not in s for s in services.values())  # `-p` gives each copy its own names
@@ -159,6 +163,17 @@ def test_prometheus_and_alertmanager_are_the_pinned_images() -> None:
     }, "scraped on the internal network, never through the public port, labelled by color"
 
 
+def test_prometheus_scrapes_the_backends_with_its_own_service_key() -> None:
+    scrape = yaml.safe_load(read("prometheus/prometheus.yml"))["scrape_configs"]
+    backend = next(job for job in scrape if job["job_name"] == "backend")
+    credentials = Path(backend["authorization"]["credentials_file"])
+    mounts = [m.rsplit(":", 2) for m in compose()["services"]["prometheus"]["volumes"]]
+    (source,) = [m[0] for m in mounts if m[1:] == [str(credentials.parent), "ro"]]
+    service = next(s for s in SERVICE_KEYS if s.name == "prometheus")
+    assert source.endswith("/" + str(Path(service.file).parent)) and credentials.name == Path(service.file).name
+    assert service.scopes == ("metrics",) and service.mode == 0o644, "only /metrics, readable by its container"
+
+
 def test_nginx_mounts_the_state_directory_and_reads_the_active_color_per_request() -> None:
     (mount,) = compose()["services"]["nginx"]["volumes"]
     source, target, mode = mount.rsplit(":", 2)
@@ -168,6 +183,13 @@ def test_nginx_mounts_the_state_directory_and_reads_the_active_color_per_request
     assert len(servers) == 4  # public, preview, internal, status
     for server in servers[:3]:
         assert "if (-f /etc/nginx/active/green-is-active) {" in server, "a switch is a file, never a reload"
+
+
+def test_the_public_port_does_not_serve_the_metrics() -> None:
+    public, preview = read("nginx/conf.d/stacks.conf").split("server {")[1:3]
+    assert "listen 8080;" in public and "location = /api/metrics {" in public
+    assert 'return 404 \'{"detail": "not found", "errors": []}\';' in public, "in the API's error shape"
+    assert "/api/metrics" not in preview, "the deploy CLI may read them on the preview port (127.0.0.1)"
 
 
 def test_nginx_keeps_connections_alive_and_never_retries_a_post() -> None:

@@ -16,13 +16,14 @@ import pytest
 from deploy.alerts import AlertSender
 from deploy.controller.loop import ConfigSource, Controller
 from deploy.controller.metrics import ControllerMetrics
-from deploy.controller.probes import Prober
 from deploy.controller.settings import ControllerSettings
 from deploy.controller_config import DEFAULT_CONFIG
 from deploy.lock import operation_lock
 from deploy.nginx_config import ActiveFile
 from deploy.prometheus import Prometheus
 from deploy.release import Release
+from deploy.service_keys import ensure_service_keys
+from deploy.settings import DeploySettings
 from deploy.state import Event, StateFile, WatchRecord, now
 from deploy.tests.prometheus_server import Answers, Received, serve_prometheus, serve_receiver
 from deploy.tests.stack_server import Backend, serve, serve_text
@@ -95,7 +96,12 @@ def rig(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Rig]:
     active = ActiveFile(tmp_path / "nginx")
     active.write("blue")
     received, answers = Received(), Answers({"http_requests_total": 0.0})
-    backends = {"blue": Backend(color="blue", version="6"), "green": Backend(color="green", version="7")}
+    deploy_settings = DeploySettings(DEPLOY_STATE_DIR=tmp_path)
+    ensure_service_keys(deploy_settings, say=lambda line: None)  # as `make up` does: the probes send the CLI's key
+    backends = {
+        color: Backend(color=color, version=version, key_store=deploy_settings.api_keys_file)
+        for color, version in (("blue", "6"), ("green", "7"))
+    }
     port = free_shared_port()
     nginx = ExitStack()
     nginx_url = nginx.enter_context(serve_text("Active connections: 1\n"))
@@ -108,7 +114,7 @@ def rig(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Rig]:
             AlertSender(receiver_url),
             ControllerMetrics("http://127.0.0.1:9/nginx_status"),
         )
-        controller.prober = Prober("127.0.0", 0.5, port=port)
+        controller.prober.port = port
         test_rig = Rig(controller, state, active, received, answers, backends, {"nginx": nginx}, port)
         test_rig.start("blue")
         test_rig.start("green")
@@ -128,6 +134,7 @@ def test_a_healthy_stack_is_left_alone_and_its_status_is_written(rig: Rig) -> No
         status["active"] == "blue" and status["colors"]["green"]["ready"] and status["colors"]["blue"]["version"] == "6"
     )
     assert status["prometheus"]["reachable"] is True
+    assert {*rig.backends["blue"].callers, *rig.backends["green"].callers} == {"deploy-cli"}, "with the CLI's key"
 
 
 def test_a_dead_active_color_fails_over_after_three_probes_with_an_alert_and_a_record(rig: Rig) -> None:

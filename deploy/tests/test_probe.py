@@ -164,3 +164,25 @@ def test_the_smoke_test_refuses_answers_from_another_model_than_pinned(backend) 
     _, url = backend
     with pytest.raises(GateError, match="serves model v7, not its pinned v9"):
         checks(url, FakeClock()).smoke("green", Expected("9", None))
+
+
+def test_the_gates_authenticate_with_the_clis_key_and_fail_clearly_without(tmp_path) -> None:
+    from deploy.api_keys import ApiKeyStore
+
+    store = ApiKeyStore(tmp_path / "api-keys.json")
+    key = store.create("deploy-cli", ["score", "read", "probe"])
+    state = Backend(key_store=store.path)
+    clock = FakeClock()
+    with serve(state) as url:
+        anonymous = serving(url)
+        assert (anonymous.ready, anonymous.color, anonymous.version) == (True, None, None), "no details without a key"
+        gates = HttpChecks(url, url, clock=clock, sleep=clock.sleep, api_key=lambda: key)
+        assert gates.wait_ready("green", 5, Expected("7", "r7")) == "7"
+        assert gates.smoke("green", Expected("7", "r7")) == 3 and state.probes == 3
+        gates.verify("green", 5)
+        keyless = HttpChecks(url, url, clock=clock, sleep=clock.sleep)
+        with pytest.raises(GateError, match="not ready within"):
+            keyless.wait_ready("green", 3)
+        store.revoke("deploy-cli")
+        with pytest.raises(GateError, match="HTTP 401"):
+            gates.smoke("green")

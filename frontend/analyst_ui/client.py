@@ -1,4 +1,6 @@
-"""The backend's HTTP API over `requests`: timeouts on every call, failures as friendly exceptions."""
+"""The backend's HTTP API over `requests`: timeouts on every call, failures as friendly exceptions. Every call
+carries the UI's API key and, once an analyst signed in, their name (`X-On-Behalf-Of`): the backend's audit trail
+records them as the author of what they score."""
 
 from __future__ import annotations
 
@@ -7,6 +9,7 @@ from typing import Any
 
 import requests
 
+from analyst_ui.credentials import api_key
 from analyst_ui.settings import Settings
 
 CONNECT_TIMEOUT = 3.0
@@ -78,11 +81,21 @@ class ScoredCsv:
 
 
 class BackendClient:
-    """One method per endpoint the UI uses."""
+    """One method per endpoint the UI uses, on behalf of `analyst` (None: the UI itself, e.g. cached reads)."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, analyst: str | None = None) -> None:
         self.settings = settings
         self.base_url = settings.BACKEND_URL
+        self.analyst = analyst
+
+    def _headers(self, extra: dict[str, str] | None) -> dict[str, str]:
+        key = api_key(self.settings)
+        headers = {**(extra or {})}
+        if key:
+            headers["Authorization"] = f"Bearer {key}"
+        if self.analyst:
+            headers["X-On-Behalf-Of"] = self.analyst
+        return headers
 
     def status(self) -> BackendStatus:
         """GET /health then /ready; never raises."""
@@ -169,6 +182,7 @@ class BackendClient:
 
     def _call(self, method: str, path: str, timeout: float, **kwargs: Any) -> requests.Response:
         url = f"{self.base_url}{path}"
+        kwargs["headers"] = self._headers(kwargs.get("headers"))
         try:
             response = requests.request(method, url, timeout=(min(CONNECT_TIMEOUT, timeout), timeout), **kwargs)
         except requests.Timeout:
@@ -207,6 +221,13 @@ def _error_of(response: requests.Response, base_url: str) -> BackendError:
     body = _json_or_empty(response)
     code = response.status_code
     reason = str(body.get("detail") or body.get("reason") or "").strip()
+    if code in (401, 403):  # the UI's own key: nothing the analyst can fix
+        return BackendFailed(
+            f"The scoring service refused the UI's credentials (HTTP {code}: {reason or 'no reason given'}). "
+            "The UI is misconfigured; please tell the team.",
+            code,
+            reason=reason,
+        )
     if code == 503 and reason:
         return BackendNotReady(f"The scoring service has no model ready: {reason}.", code, reason=reason)
     if code in UNAVAILABLE_STATUSES:

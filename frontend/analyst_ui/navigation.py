@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from urllib.parse import parse_qsl, urlsplit
 
 import streamlit as st
 from streamlit.navigation.page import StreamlitPage
@@ -24,10 +25,29 @@ PAGES = (
 )
 
 
-def navigation() -> StreamlitPage:
-    """The sidebar navigation over PAGES; the first page is the default one."""
+def navigation(shown: bool = True) -> StreamlitPage:
+    """The sidebar navigation over PAGES; the first page is the default one. `shown=False` (the sign-in) keeps the
+    pages registered, so a deep link is no "page not found", but takes the navigation a session had off the page."""
     pages = [
         st.Page(spec.script, title=spec.title, icon=spec.icon, url_path=spec.url_path, default=index == 0)
         for index, spec in enumerate(PAGES)
     ]
-    return st.navigation(pages)
+    return st.navigation(pages, position="sidebar" if shown else "hidden")
+
+
+def page_of(url: str | None) -> tuple[PageSpec, dict[str, str]] | None:
+    """The page (other than the default one) a URL names, with its query parameters."""
+    if not url:
+        return None
+    parts = urlsplit(url)
+    name = parts.path.rstrip("/").rsplit("/", 1)[-1]
+    spec = next((spec for spec in PAGES[1:] if spec.url_path == name), None)
+    return (spec, dict(parse_qsl(parts.query))) if spec else None
+
+
+def go_on_to(url: str | None) -> None:
+    """After the sign-in, the page the analyst had opened (a deep link such as /monitoring?window=24h)."""
+    found = page_of(url)
+    if found is not None:
+        spec, query = found
+        st.switch_page(spec.script, query_params=query)

@@ -1,9 +1,11 @@
-"""Where the backend is and how long the UI waits for it, read from environment variables."""
+"""Where the backend is, how long the UI waits for it, its API key and the analysts' sign-in, read from
+environment variables."""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Annotated
 
 from pydantic import AfterValidator, Field, ValidationError
@@ -13,6 +15,8 @@ DEFAULT_BACKEND_URL = "http://localhost:8000"
 
 # The descriptions say what a variable must be: SettingsError completes its message with them.
 Seconds = Annotated[float, Field(gt=0, allow_inf_nan=False, description="a number of seconds greater than 0")]
+Minutes = Annotated[float, Field(gt=0, allow_inf_nan=False, description="a number of minutes greater than 0")]
+ApiKey = Annotated[str, Field(pattern=r"^[A-Za-z0-9._~+/-]{16,512}=*$", description="an API key (crk_...)")]
 Revision = Annotated[
     str, Field(pattern=r"^[A-Za-z0-9._-]{1,80}$", description="a release tag (letters, digits, . _ -)")
 ]
@@ -44,6 +48,15 @@ class Settings(BaseSettings):
     BACKEND_TIMEOUT: Seconds = 15.0
     BACKEND_BATCH_TIMEOUT: Seconds = 120.0
     APP_REVISION: Revision = "unknown"  # set in the image from the release it was built for
+    # The UI's own API key (scopes score, read, on-behalf-of): the value, or a file holding it (re-read when it
+    # changes, so the deploy CLI can rotate it). The frontends get the file the deploy CLI writes (/ui/service-key).
+    BACKEND_API_KEY: ApiKey | None = None
+    BACKEND_API_KEY_FILE: Path | None = None
+    # The built-in sign-in (when no OIDC provider is configured in Streamlit's secrets): the analysts' store the
+    # deploy CLI writes (`make user-add`), and how long a session lasts, in all and without activity.
+    UI_USERS_PATH: Path | None = None
+    UI_SESSION_MINUTES: Minutes = 480.0
+    UI_SESSION_IDLE_MINUTES: Minutes = 30.0
 
     def for_route(self, route: str | None) -> Settings:
         """These settings for a session that came through nginx's `route` (public or preview; None: directly)."""

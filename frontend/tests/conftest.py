@@ -12,7 +12,9 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.kit.backend import ready_backend
+from tests.kit.analysts import ANALYST, PASSWORD, analyst_store
+from tests.kit.api_keys import UNUSED_KEY
+from tests.kit.backend import BackendProcess, ready_backend
 from tests.kit.paths import FRONTEND_DIR, UI_SCRIPT
 from tests.kit.ports import closed_url as free_url
 from tests.kit.processes import LiveProcess
@@ -91,15 +93,36 @@ def answering_server() -> Iterator:
         server.server_close()
 
 
-@pytest.fixture
-def open_app(monkeypatch: pytest.MonkeyPatch):
-    """Run frontend/app.py in AppTest against `url`, optionally on another page: open_app(url, "views/batch.py")."""
+@pytest.fixture(scope="session")
+def analysts(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The built-in user store (written by the deploy CLI's code) with the analyst ANALYST."""
+    return analyst_store(tmp_path_factory.mktemp("analysts") / "users.json")
 
-    def open_page(url: str, page: str | None = None, **environ: str) -> AppTest:
+
+def sign_in(app: AppTest, name: str = ANALYST, password: str = PASSWORD) -> AppTest:
+    """Fill in and submit the sign-in form, as an analyst would."""
+    app.text_input(key="sign_in.name").input(name)
+    app.text_input(key="sign_in.password").input(password)
+    return app.button[0].click().run()
+
+
+@pytest.fixture
+def open_app(monkeypatch: pytest.MonkeyPatch, analysts: Path):
+    """Run frontend/app.py in AppTest against a backend (a BackendProcess: its URL and key) or a URL, signed in as
+    ANALYST (unless signed_in=False), optionally on another page: open_app(backend, "views/batch.py")."""
+
+    def open_page(
+        backend: BackendProcess | str, page: str | None = None, signed_in: bool = True, **environ: str
+    ) -> AppTest:
+        url, key = (backend, UNUSED_KEY) if isinstance(backend, str) else (backend.url, backend.key)
         monkeypatch.setenv("BACKEND_URL", url)
+        monkeypatch.setenv("BACKEND_API_KEY", key)
+        monkeypatch.setenv("UI_USERS_PATH", str(analysts))
         for name, value in environ.items():
             monkeypatch.setenv(name, value)
         app = AppTest.from_file(str(UI_SCRIPT), default_timeout=60).run()
+        if signed_in:
+            sign_in(app)
         if page is not None:
             app.switch_page(page).run()
         return app

@@ -17,7 +17,7 @@ def assert_friendly(app, *phrases: str) -> None:
 
 @pytest.mark.slow
 def test_a_stopped_backend_gives_a_friendly_error_on_every_page(own_backend, open_app) -> None:
-    app = open_app(own_backend.url)
+    app = open_app(own_backend)
     assert app.number_input  # the form, while the backend runs
 
     own_backend.stop()
@@ -41,5 +41,5 @@ def test_a_backend_without_a_model_says_so(answering_server, open_app) -> None:
 
 
 def test_a_misconfigured_backend_url_is_explained(open_app) -> None:
-    app = open_app("backend:8000")
+    app = open_app("backend:8000", signed_in=False)  # refused before the sign-in
     assert_friendly(app, "BACKEND_URL must be a URL starting with http:// or https://, got 'backend:8000'")

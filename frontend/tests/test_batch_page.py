@@ -34,17 +34,20 @@ def upload(app, name: str, content: bytes) -> None:
 
 @pytest.fixture
 def schema(backend) -> dict:
-    return requests.get(f"{backend.url}/schema", timeout=10).json()
+    return requests.get(f"{backend.url}/schema", timeout=10, headers=backend.headers).json()
 
 
 def test_upload_shows_results_summary_and_the_scored_download(backend, open_app, schema: dict) -> None:
-    app = open_app(backend.url, BATCH_PAGE)
+    app = open_app(backend, BATCH_PAGE)
     content = applicants_csv(schema, [{}, {"duration_in_month": 6, "credit_amount": 500}, {"duration_in_month": 60}])
     upload(app, "applicants.csv", content)
 
     assert not app.exception and not app.error
     expected = requests.post(
-        f"{backend.url}/predict/batch", data=content, headers={"Content-Type": "text/csv"}, timeout=30
+        f"{backend.url}/predict/batch",
+        data=content,
+        headers={**backend.headers, "Content-Type": "text/csv"},
+        timeout=30,
     ).json()["predictions"]
     results = app.dataframe[0].value
     assert len(results) == 3
@@ -61,7 +64,7 @@ def test_upload_shows_results_summary_and_the_scored_download(backend, open_app,
     scored_csv = requests.post(
         f"{backend.url}/predict/batch?explain=true",
         data=content,
-        headers={"Content-Type": "text/csv", "Accept": "text/csv"},
+        headers={**backend.headers, "Content-Type": "text/csv", "Accept": "text/csv"},
         timeout=30,
     ).text
     downloaded = app.session_state["batch.outcome"][1].csv.decode()
@@ -79,7 +82,7 @@ def without_time(text: str) -> list[list[str]]:
 
 
 def test_the_template_is_accepted_as_it_is(backend, open_app, schema: dict) -> None:
-    app = open_app(backend.url, BATCH_PAGE)
+    app = open_app(backend, BATCH_PAGE)
     assert "Download the template CSV" in [button.label for button in app.get("download_button")]
     upload(app, "template.csv", template_csv(schema["features"], schema["example"]))
     assert not app.error
@@ -87,7 +90,7 @@ def test_the_template_is_accepted_as_it_is(backend, open_app, schema: dict) -> N
 
 
 def test_invalid_values_are_listed_by_row_and_column(backend, open_app, schema: dict) -> None:
-    app = open_app(backend.url, BATCH_PAGE)
+    app = open_app(backend, BATCH_PAGE)
     content = applicants_csv(schema, [{}, {"credit_amount": "lots"}, {"purpose": "spaceship", "age_in_years": -4}])
     upload(app, "bad.csv", content)
 
@@ -104,7 +107,7 @@ def test_invalid_values_are_listed_by_row_and_column(backend, open_app, schema: 
 
 
 def test_a_wrong_header_is_listed_by_column(backend, open_app, schema: dict) -> None:
-    app = open_app(backend.url, BATCH_PAGE)
+    app = open_app(backend, BATCH_PAGE)
     content = applicants_csv(schema, [{}]).replace(b"age_in_years", b"age", 1)
     upload(app, "renamed.csv", content)
 
@@ -117,7 +120,7 @@ def test_a_wrong_header_is_listed_by_column(backend, open_app, schema: dict) -> 
 
 
 def test_a_new_upload_is_scored_again_and_removing_it_clears_the_results(backend, open_app, schema: dict) -> None:
-    app = open_app(backend.url, BATCH_PAGE)
+    app = open_app(backend, BATCH_PAGE)
     upload(app, "one.csv", applicants_csv(schema, [{}]))
     upload(app, "two.csv", applicants_csv(schema, [{}, {}]))
     assert app.dataframe[0].value.shape[0] == 2

@@ -1,4 +1,5 @@
-"""A real `streamlit run` process against a real backend, driven by headless Chromium; screenshots kept."""
+"""A real `streamlit run` process against a real backend, driven by headless Chromium; screenshots kept. The
+analyst signs in first: with the built-in user store, or through a local OpenID Connect provider process."""
 
 from __future__ import annotations
 
@@ -12,12 +13,15 @@ import requests
 
 from analyst_ui.applicant_form import label_of
 from analyst_ui.score_result import probability_text
+from tests.kit.analysts import ANALYST, PASSWORD
 from tests.kit.chromium import CHROMIUM, Chromium
 from tests.kit.applicants import real_applicants, shifted_population
+from tests.kit.oidc import missing as oidc_missing
+from tests.kit.oidc import oidc_provider
 from tests.kit.paths import ROOT, UI_SCRIPT
 from tests.kit.ports import free_port
 from tests.kit.processes import LiveProcess
-from tests.kit.traffic import score_batch, summary_counting
+from tests.kit.traffic import audit_trail, score_batch, summary_counting
 
 pytestmark = pytest.mark.slow
 
@@ -32,19 +36,53 @@ def texts(test_id: str) -> str:
     return f"[...document.querySelectorAll('[data-testid={test_id}]')].map(e => e.innerText)"
 
 
-@pytest.fixture
-def ui_url(backend, tmp_path: Path) -> Iterator[str]:
-    port = free_port()
+def start_ui(backend, work: Path, port: int, **env: str) -> LiveProcess:
+    """`streamlit run` on `port` against the backend (with its key), the analysts of `analysts`."""
     command = [sys.executable, "-m", "streamlit", "run", str(UI_SCRIPT), "--server.port", str(port)]
     command += ["--server.address", "127.0.0.1"]
-    ui = LiveProcess.start(
-        command, f"http://127.0.0.1:{port}", tmp_path / "streamlit.log", ROOT, {"BACKEND_URL": backend.url}
-    )
+    settings = {"BACKEND_URL": backend.url, "BACKEND_API_KEY": backend.key, **env}
+    ui = LiveProcess.start(command, f"http://127.0.0.1:{port}", work / "streamlit.log", ROOT, settings)
     try:
         ui.wait_for("/_stcore/health")
-        yield ui.url
-    finally:
+    except BaseException:
         ui.stop()
+        raise
+    return ui
+
+
+@pytest.fixture
+def ui_url(backend, analysts: Path, tmp_path: Path) -> Iterator[str]:
+    ui = start_ui(backend, tmp_path, free_port(), UI_USERS_PATH=str(analysts))
+    yield ui.url
+    ui.stop()
+
+
+SIGN_IN_NAME = "document.querySelector('input[autocomplete=username]')"
+SIGN_IN_PASSWORD = "document.querySelector('input[type=password]')"
+SIGN_IN_BUTTON = "document.querySelector('[data-testid=stBaseButton-primaryFormSubmit]')"
+
+
+def only_the_sign_in(browser: Chromium) -> None:
+    """The page shows the sign-in and nothing of the app (no navigation, no form fields, no sidebar)."""
+    main = browser.evaluate("document.querySelector('[data-testid=stMain]').innerText")
+    assert "analyst sign-in" in main
+    assert browser.evaluate(f"{count('stSidebarNav')} + {count('stNumberInput')} + {count('stSelectbox')}") == 0
+
+
+def sign_in(browser: Chromium, url: str, name: str = ANALYST, password: str = PASSWORD) -> None:
+    """Open the UI and sign in with the built-in store, as an analyst types it."""
+    browser.open(url)
+    browser.wait_for(f"{SIGN_IN_PASSWORD} !== null")
+    only_the_sign_in(browser)
+    browser.type_into(SIGN_IN_NAME, name)
+    browser.type_into(SIGN_IN_PASSWORD, password)
+    browser.evaluate(f"{SIGN_IN_BUTTON}.click()")
+    browser.wait_for(f"{count('stSidebarNav')} == 1")
+
+
+def go_to(browser: Chromium, page: str) -> None:
+    """Follow the sidebar's link to a page (a new page load would be a new session, signed out)."""
+    browser.evaluate(f"document.querySelector('[data-testid=stSidebarNav] a[href$=\"/{page}\"]').click()")
 
 
 @pytest.fixture
@@ -59,11 +97,11 @@ def browser() -> Iterator[Chromium]:
 def test_a_browser_scores_an_applicant_uploads_a_batch_and_reads_the_model_card(
     backend, ui_url: str, browser: Chromium, tmp_path: Path
 ) -> None:
-    schema = requests.get(f"{backend.url}/schema", timeout=10).json()
+    schema = requests.get(f"{backend.url}/schema", timeout=10, headers=backend.headers).json()
     numeric = sum(f["type"] == "numeric" for f in schema["features"])
     categorical = len(schema["features"]) - numeric
 
-    browser.open(ui_url)
+    sign_in(browser, ui_url)
     browser.wait_for(f"{count('stNumberInput')} == {numeric} && {count('stSelectbox')} == {categorical}")
     assert sorted(browser.evaluate(texts("stWidgetLabel"))) == sorted(label_of(f["name"]) for f in schema["features"])
     assert "Ready" in browser.evaluate("document.querySelector('[data-testid=stSidebar]').innerText")
@@ -71,7 +109,9 @@ def test_a_browser_scores_an_applicant_uploads_a_batch_and_reads_the_model_card(
 
     browser.evaluate("document.querySelector('[data-testid=stBaseButton-primaryFormSubmit]').click()")
     browser.wait_for(f"{count('stPlotlyChart')} == 2 && {count('stMetricValue')} >= 4")
-    expected = requests.post(f"{backend.url}/predict", json=schema["example"], timeout=10).json()
+    expected = requests.post(
+        f"{backend.url}/predict", json=schema["example"], timeout=10, headers=backend.headers
+    ).json()
     assert probability_text(expected["probability_default"]) in browser.evaluate(texts("stMetricValue"))
     browser.wait_for(f"{count('stCode')} == 1")
     page = browser.evaluate("document.querySelector('[data-testid=stMain]').innerText")
@@ -93,7 +133,7 @@ def test_a_browser_scores_an_applicant_uploads_a_batch_and_reads_the_model_card(
             for status in checking_accounts
             for months in (6, 24, 48)
         )
-    browser.open(f"{ui_url}/batch")
+    go_to(browser, "batch")
     browser.wait_for("document.querySelector('input[type=file]') !== null")
     document = browser.call("DOM.getDocument")["root"]["nodeId"]
     file_input = browser.call("DOM.querySelector", nodeId=document, selector="input[type=file]")["nodeId"]
@@ -102,22 +142,83 @@ def test_a_browser_scores_an_applicant_uploads_a_batch_and_reads_the_model_card(
     assert str(3 * len(checking_accounts)) in browser.evaluate(texts("stMetricValue"))
     browser.screenshot(ARTIFACTS / "batch-results.png")
 
-    browser.open(f"{ui_url}/model")
-    browser.wait_for(f"{count('stImage')} == {len(requests.get(f'{backend.url}/model', timeout=10).json()['plots'])}")
+    go_to(browser, "model")
+    plots = requests.get(f"{backend.url}/model", timeout=10, headers=backend.headers).json()["plots"]
+    browser.wait_for(f"{count('stImage')} == {len(plots)}")
     browser.screenshot(ARTIFACTS / "model-card.png")
 
 
 def test_a_browser_shows_volume_and_drift_on_the_monitoring_page(backend, ui_url: str, browser: Chromium) -> None:
-    before = summary_counting(backend.url, 0)["count"]
-    schema = requests.get(f"{backend.url}/schema", timeout=10).json()
+    before = summary_counting(backend, 0)["count"]
+    schema = requests.get(f"{backend.url}/schema", timeout=10, headers=backend.headers).json()
     applicants = real_applicants(schema["features"], 120, seed=1)
-    score_batch(backend.url, applicants[:80])
-    score_batch(backend.url, shifted_population(applicants[80:], schema["features"]))
-    summary = summary_counting(backend.url, before + 120)
+    score_batch(backend, applicants[:80])
+    score_batch(backend, shifted_population(applicants[80:], schema["features"]))
+    summary = summary_counting(backend, before + 120)
 
-    browser.open(f"{ui_url}/monitoring?window=1h")
+    sign_in(browser, f"{ui_url}/monitoring?window=1h")
     charts = 3 + len(summary["drifting_features"])
     browser.wait_for(f"{count('stPlotlyChart')} == {charts} && {count('stDataFrame')} == 1")
     assert str(summary["count"]) in browser.evaluate(texts("stMetricValue"))
     assert {"duration_in_month", "credit_amount"} <= set(summary["drifting_features"])
     browser.screenshot(ARTIFACTS / "monitoring.png")
+
+
+def test_a_browser_sees_only_the_sign_in_until_the_password_is_right(ui_url: str, browser: Chromium) -> None:
+    browser.open(f"{ui_url}/batch")
+    browser.wait_for(f"{SIGN_IN_PASSWORD} !== null")
+    only_the_sign_in(browser)
+    browser.type_into(SIGN_IN_NAME, ANALYST)
+    browser.type_into(SIGN_IN_PASSWORD, "not the password of alice")
+    browser.evaluate(f"{SIGN_IN_BUTTON}.click()")
+    browser.wait_for(f"{count('stAlertContentError')} == 1")
+    only_the_sign_in(browser)
+    browser.screenshot(ARTIFACTS / "sign-in-refused.png")
+    sign_in(browser, ui_url)
+    sidebar = "document.querySelector('[data-testid=stSidebar]').innerText"
+    browser.wait_for(f"{sidebar}.includes('Signed in as {ANALYST}') && {sidebar}.includes('Sign out')")
+    browser.evaluate(
+        "[...document.querySelectorAll('[data-testid=stSidebar] button')].find(b => /Sign out/.test(b.innerText))"
+        ".click()"
+    )
+    browser.wait_for(f"{SIGN_IN_PASSWORD} !== null")
+    only_the_sign_in(browser)
+
+
+def test_single_sign_on_through_a_local_oidc_provider(backend, browser: Chromium, tmp_path: Path) -> None:
+    if oidc_missing():
+        pytest.fail(oidc_missing())
+    port = free_port()
+    redirect = f"http://127.0.0.1:{port}/oauth2callback"
+    with oidc_provider(redirect, tmp_path / "oidc.log") as provider:
+        secrets = tmp_path / "secrets.toml"
+        secrets.write_text(provider.streamlit_secrets(redirect))
+        ui = start_ui(backend, tmp_path, port, STREAMLIT_SECRETS_FILES=str(secrets))
+        try:
+            browser.open(ui.url)
+            browser.wait_for(f"{count('stButton')} == 1")
+            only_the_sign_in(browser)
+            assert browser.evaluate(f"{SIGN_IN_PASSWORD} === null"), "no password field: the provider signs in"
+            browser.screenshot(ARTIFACTS / "sign-in-sso.png")
+            browser.evaluate("document.querySelector('[data-testid=stButton] button').click()")
+            browser.wait_for(f"location.href.startsWith('{provider.issuer}') && document.forms.length > 0")
+            browser.evaluate("document.querySelector('input[name=login]').value = 'carol'")
+            browser.evaluate("document.querySelector('input[name=password]').value = 'anything'")
+            browser.evaluate("document.forms[0].submit()")
+            browser.wait_for(
+                "document.querySelector('button[type=submit]') !== null && /consent|Authorize/i.test("
+                "document.body.innerText) || location.href.startsWith('" + ui.url + "')"
+            )
+            if browser.evaluate(f"location.href.startsWith('{provider.issuer}')"):
+                browser.evaluate("document.querySelector('button[type=submit]').click()")  # the consent
+            browser.wait_for(f"{count('stSidebarNav')} == 1", seconds=60)
+            sidebar = browser.evaluate("document.querySelector('[data-testid=stSidebar]').innerText")
+            assert "Signed in as carol@bank.example" in sidebar
+            browser.wait_for(f"{count('stNumberInput')} > 0")
+            browser.evaluate("document.querySelector('[data-testid=stBaseButton-primaryFormSubmit]').click()")
+            browser.wait_for(f"{count('stPlotlyChart')} == 2")
+            browser.screenshot(ARTIFACTS / "signed-in-sso.png")
+            (scored,) = audit_trail(backend, "carol@bank.example")
+            assert (scored["analyst"], scored["api_key"], scored["source"]) == ("carol@bank.example", "tests", "single")
+        finally:
+            ui.stop()

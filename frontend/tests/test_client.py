@@ -20,10 +20,15 @@ from analyst_ui.client import (
     Problem,
 )
 from analyst_ui.settings import Settings
+from tests.kit.api_keys import UNUSED_KEY
+from tests.kit.backend import BackendProcess
 
 
-def client_for(url: str, **timeouts: float) -> BackendClient:
-    return BackendClient(Settings(BACKEND_URL=url, **timeouts))
+def client_for(target: BackendProcess | str, **timeouts: float) -> BackendClient:
+    """A client of a backend process (with its key) or of a URL (with a key nothing checks)."""
+    if isinstance(target, str):
+        return BackendClient(Settings(BACKEND_URL=target, BACKEND_API_KEY=UNUSED_KEY, **timeouts))
+    return BackendClient(Settings(BACKEND_URL=target.url, BACKEND_API_KEY=target.key, **timeouts))
 
 
 def test_a_stopped_backend_is_unreachable_with_a_friendly_message(closed_url: str) -> None:
@@ -74,13 +79,13 @@ def test_not_ready_uses_the_reason(answering_server: Callable[..., str]) -> None
 @pytest.mark.slow
 def test_status_of_a_real_backend(backend, catboost_bundle: Path) -> None:
     version = json.loads((catboost_bundle / "metadata.json").read_text())["version"]
-    status = client_for(backend.url).status()
+    status = client_for(backend).status()
     assert (status.reachable, status.ready, status.color, status.model_version) == (True, True, "green", version)
 
 
 @pytest.mark.slow
 def test_predict_schema_and_plot_of_a_real_backend(backend, catboost_bundle: Path) -> None:
-    client = client_for(backend.url)
+    client = client_for(backend)
     schema = client.schema()
     metadata = json.loads((catboost_bundle / "metadata.json").read_text())
     assert [f["name"] for f in schema["features"]] == [f["name"] for f in metadata["features"]]
@@ -92,7 +97,7 @@ def test_predict_schema_and_plot_of_a_real_backend(backend, catboost_bundle: Pat
 
 @pytest.mark.slow
 def test_refused_applicant_names_the_field(backend) -> None:
-    client = client_for(backend.url)
+    client = client_for(backend)
     applicant = {**client.schema()["example"], "duration_in_month": "long"}
     with pytest.raises(BackendRejected) as caught:
         client.predict(applicant)
@@ -103,12 +108,12 @@ def test_refused_applicant_names_the_field(backend) -> None:
 @pytest.mark.slow
 def test_an_unknown_plot_is_a_refusal(backend) -> None:
     with pytest.raises(BackendRejected, match="no plot named"):
-        client_for(backend.url).plot("nope")
+        client_for(backend).plot("nope")
 
 
 @pytest.mark.slow
 def test_csv_batch_gives_the_backends_scored_csv(backend) -> None:
-    client = client_for(backend.url)
+    client = client_for(backend)
     schema = client.schema()
     names = [f["name"] for f in schema["features"]]
     body = (",".join(names) + "\n" + ",".join(str(schema["example"][n]) for n in names) + "\n").encode()
@@ -116,7 +121,7 @@ def test_csv_batch_gives_the_backends_scored_csv(backend) -> None:
     direct = requests.post(
         f"{backend.url}/predict/batch?explain=true",
         data=body,
-        headers={"Content-Type": "text/csv", "Accept": "text/csv"},
+        headers={**backend.headers, "Content-Type": "text/csv", "Accept": "text/csv"},
         timeout=30,
     )
     # the same CSV with the principal reasons, up to its last column (scored_at: the time of each request)
@@ -129,7 +134,7 @@ def test_csv_batch_gives_the_backends_scored_csv(backend) -> None:
 
 @pytest.mark.slow
 def test_bad_csv_lists_row_and_column_problems(backend) -> None:
-    client = client_for(backend.url)
+    client = client_for(backend)
     schema = client.schema()
     names = [f["name"] for f in schema["features"]]
     row = [str(schema["example"][n]) for n in names]
@@ -160,7 +165,7 @@ def test_a_backend_without_monitoring_is_explained(answering_server: Callable[..
 @pytest.mark.slow
 def test_a_window_the_backend_refuses_is_named(backend) -> None:
     with pytest.raises(BackendRejected) as caught:
-        client_for(backend.url).monitoring_summary("2y")
+        client_for(backend).monitoring_summary("2y")
     assert caught.value.status_code == 422
     assert caught.value.message.startswith("The scoring service refused the window '2y': ")
     assert caught.value.problems == []  # the message says it all: no table of one row
@@ -168,6 +173,6 @@ def test_a_window_the_backend_refuses_is_named(backend) -> None:
 
 @pytest.mark.slow
 def test_monitoring_summary_of_a_real_backend(backend) -> None:
-    summary = client_for(backend.url).monitoring_summary("15m")
+    summary = client_for(backend).monitoring_summary("15m")
     assert (summary["window"], summary["window_seconds"]) == ("15m", 900)
     assert summary["count"] == sum(bucket["count"] for bucket in summary["volume"])

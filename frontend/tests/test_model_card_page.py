@@ -14,7 +14,7 @@ pytestmark = pytest.mark.slow
 
 def test_model_card_shows_metadata_metrics_bands_and_every_plot(backend, open_app, catboost_bundle: Path) -> None:
     metadata = json.loads((catboost_bundle / "metadata.json").read_text())
-    app = open_app(backend.url, "views/model_card.py")
+    app = open_app(backend, "views/model_card.py")
 
     assert not app.exception and not app.error
     assert [w.value for w in app.warning] == metadata["fairness"]["gate"]["findings"], "fairness findings only"
@@ -48,7 +48,7 @@ def test_model_card_shows_metadata_metrics_bands_and_every_plot(backend, open_ap
 
 def test_model_card_shows_the_governance_sections_of_the_bundles_card(backend, open_app, catboost_bundle: Path) -> None:
     metadata = json.loads((catboost_bundle / "metadata.json").read_text())
-    app = open_app(backend.url, "views/model_card.py")
+    app = open_app(backend, "views/model_card.py")
     text = " ".join(m.value for m in app.markdown)
     card = metadata["model_card"]
     for statement in (card["intended_use"], card["out_of_scope"][0], card["limitations"][0], card["data"]["licence"]):

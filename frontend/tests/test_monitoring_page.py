@@ -12,7 +12,7 @@ import requests
 
 from analyst_ui.monitoring import STATUS_COLORS, STATUS_LABELS, status_cell_style
 from tests.kit.applicants import LONGER_LARGER_LOANS, real_applicants, shifted_population
-from tests.kit.backend import ready_backend
+from tests.kit.backend import BackendProcess, ready_backend
 from tests.kit.processes import LiveProcess
 from tests.kit.traffic import score_batch, summary_counting
 
@@ -28,18 +28,20 @@ def drifting_backend(catboost_bundle: Path, tmp_path_factory: pytest.TempPathFac
     (other rows: the same rows twice would make every feature's sample look more certain than it is)."""
     server = ready_backend(catboost_bundle, tmp_path_factory.mktemp("monitoring"))
     try:
-        schema = requests.get(f"{server.url}/schema", timeout=10).json()
+        schema = requests.get(f"{server.url}/schema", timeout=10, headers=server.headers).json()
         applicants = real_applicants(schema["features"], 2 * ROWS)
-        score_batch(server.url, applicants[:ROWS])
-        score_batch(server.url, shifted_population(applicants[ROWS:], schema["features"]))
-        summary_counting(server.url, 2 * ROWS)
+        score_batch(server, applicants[:ROWS])
+        score_batch(server, shifted_population(applicants[ROWS:], schema["features"]))
+        summary_counting(server, 2 * ROWS)
         yield server
     finally:
         server.stop()
 
 
-def summary_of(url: str, window: str = "1h") -> dict:
-    return requests.get(f"{url}/monitoring/summary", params={"window": window}, timeout=10).json()
+def summary_of(server: BackendProcess, window: str = "1h") -> dict:
+    return requests.get(
+        f"{server.url}/monitoring/summary", params={"window": window}, headers=server.headers, timeout=10
+    ).json()
 
 
 def metrics(app) -> dict[str, str]:
@@ -69,18 +71,16 @@ def background_of(label: str) -> str:
 
 
 def test_the_page_shows_volume_share_flagged_status_and_the_drifting_features(drifting_backend, open_app) -> None:
-    summary = summary_of(drifting_backend.url)
-    app = open_app(drifting_backend.url, PAGE)
+    summary = summary_of(drifting_backend)
+    app = open_app(drifting_backend, PAGE)
 
     assert not app.exception and not app.error
     shown = metrics(app)
     assert shown["Predictions in window"] == str(2 * ROWS)
     assert shown["Share flagged"] == f"{summary['flagged'] / (2 * ROWS):.1%}"
     assert shown["Drift status"] == ":red[:material/error: alert]"
-    assert (
-        shown["Model version"]
-        == f"v{requests.get(f'{drifting_backend.url}/ready', timeout=10).json()['model_version']}"
-    )
+    ready = requests.get(f"{drifting_backend.url}/ready", timeout=10, headers=drifting_backend.headers).json()
+    assert shown["Model version"] == f"v{ready['model_version']}"
 
     table = app.dataframe[0].value
     assert sorted(table["feature"]) == sorted(summary["features"])
@@ -110,7 +110,7 @@ def test_the_page_shows_volume_share_flagged_status_and_the_drifting_features(dr
 
 
 def test_another_window_asks_the_backend_again(drifting_backend, open_app) -> None:
-    app = open_app(drifting_backend.url, PAGE)
+    app = open_app(drifting_backend, PAGE)
     app.segmented_control(key="window").set_value("15m").run()
 
     assert not app.exception and not app.error
@@ -119,16 +119,16 @@ def test_another_window_asks_the_backend_again(drifting_backend, open_app) -> No
 
 
 def test_a_fresh_log_shows_the_empty_state_then_refresh_shows_new_predictions(own_backend, open_app) -> None:
-    app = open_app(own_backend.url, PAGE)
+    app = open_app(own_backend, PAGE)
 
     assert not app.exception and not app.error
     assert metrics(app)["Predictions in window"] == "0"
     assert "No predictions in this window yet" in app.info[0].value
     assert not app.dataframe and not chart_keys(app)
 
-    schema = requests.get(f"{own_backend.url}/schema", timeout=10).json()
-    score_batch(own_backend.url, real_applicants(schema["features"], 5))
-    summary_counting(own_backend.url, 5)
+    schema = requests.get(f"{own_backend.url}/schema", timeout=10, headers=own_backend.headers).json()
+    score_batch(own_backend, real_applicants(schema["features"], 5))
+    summary_counting(own_backend, 5)
     app.button(key="monitoring.refresh").click().run()
 
     assert not app.exception and not app.error and not app.info
@@ -142,7 +142,7 @@ def test_a_fresh_log_shows_the_empty_state_then_refresh_shows_new_predictions(ow
 def test_a_disabled_prediction_log_is_explained(catboost_bundle: Path, tmp_path: Path, open_app) -> None:
     server = ready_backend(catboost_bundle, tmp_path, PREDICTION_LOG_ENABLED="false")
     try:
-        app = open_app(server.url, PAGE)
+        app = open_app(server, PAGE)
     finally:
         server.stop()
 

@@ -9,12 +9,13 @@ import requests
 
 from analyst_ui.applicant_form import field_key, label_of
 from analyst_ui.score_result import probability_text
+from tests.kit.backend import BackendProcess
 
 pytestmark = pytest.mark.slow
 
 
-def backend_schema(url: str) -> dict:
-    return requests.get(f"{url}/schema", timeout=10).json()
+def backend_schema(server: BackendProcess) -> dict:
+    return requests.get(f"{server.url}/schema", headers=server.headers, timeout=10).json()
 
 
 def click(app, label: str) -> None:
@@ -28,8 +29,8 @@ def gauge_value(app) -> float:
 
 
 def test_every_schema_field_renders_with_its_widget(backend, open_app) -> None:
-    app = open_app(backend.url)
-    schema = backend_schema(backend.url)
+    app = open_app(backend)
+    schema = backend_schema(backend)
     assert not app.exception
     categorical = [f for f in schema["features"] if f["type"] == "categorical"]
     numeric = [f for f in schema["features"] if f["type"] == "numeric"]
@@ -49,15 +50,15 @@ def test_every_schema_field_renders_with_its_widget(backend, open_app) -> None:
 
 
 def test_submitting_shows_the_backends_score_and_keeps_the_inputs(backend, open_app) -> None:
-    app = open_app(backend.url)
-    schema = backend_schema(backend.url)
+    app = open_app(backend)
+    schema = backend_schema(backend)
     purpose = next(f for f in schema["features"] if f["name"] == "purpose")["categories"][0]
     app.number_input(key=field_key("duration_in_month")).set_value(48)
     app.selectbox(key=field_key("purpose")).set_value(purpose)
     click(app, "Score applicant")
 
     applicant = {**schema["example"], "duration_in_month": 48, "purpose": purpose}
-    expected = requests.post(f"{backend.url}/predict", json=applicant, timeout=10).json()
+    expected = requests.post(f"{backend.url}/predict", json=applicant, timeout=10, headers=backend.headers).json()
     assert not app.exception and not app.error
     assert app.session_state["score.result"] == expected
     metrics = {metric.label: metric.value for metric in app.main.metric}
@@ -75,7 +76,7 @@ def test_submitting_shows_the_backends_score_and_keeps_the_inputs(backend, open_
     assert summary.startswith(f"Decision: {expected['decision']['label']}\n")
     assert all(reason in summary for reason in expected["reasons"])
     assert f"v{expected['model_version']}" in summary and "Scored: " in summary
-    labels = requests.get(f"{backend.url}/model", timeout=10).json()["feature_labels"]
+    labels = requests.get(f"{backend.url}/model", timeout=10, headers=backend.headers).json()["feature_labels"]
     factors = next(chart for chart in app.get("plotly_chart") if chart.proto.id.endswith("score_factors"))
     shown = json.loads(factors.proto.spec)["data"][0]["y"]
     assert [label.split("<br>")[0] for label in shown] == [
@@ -93,8 +94,8 @@ def test_submitting_shows_the_backends_score_and_keeps_the_inputs(backend, open_
 
 
 def test_reset_brings_back_the_example(backend, open_app) -> None:
-    app = open_app(backend.url)
-    example = backend_schema(backend.url)["example"]
+    app = open_app(backend)
+    example = backend_schema(backend)["example"]
     app.number_input(key=field_key("credit_amount")).set_value(example["credit_amount"] + 1000)
     click(app, "Score applicant")
     click(app, "Reset to the example applicant")
@@ -102,8 +103,8 @@ def test_reset_brings_back_the_example(backend, open_app) -> None:
 
 
 def test_sidebar_shows_health_color_and_version(backend, open_app) -> None:
-    app = open_app(backend.url)
-    version = requests.get(f"{backend.url}/ready", timeout=10).json()["model_version"]
+    app = open_app(backend)
+    version = requests.get(f"{backend.url}/ready", timeout=10, headers=backend.headers).json()["model_version"]
     sidebar = [m.value for m in app.sidebar.markdown]
     assert any("Ready" in text for text in sidebar)
     assert any("green deployment" in text for text in sidebar)

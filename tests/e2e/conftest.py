@@ -81,6 +81,7 @@ def stack(docker_engine: None, tmp_path_factory: pytest.TempPathFactory, alert_r
         started = time.monotonic()
         up = test_stack.cli("up")
         assert up.returncode == 0, up.stdout + up.stderr
+        test_stack.make_key()
         test_stack.record(up_with_training_seconds=round(time.monotonic() - started, 1), image_sizes=image_sizes())
         trained = test_stack.cli("train")
         assert trained.returncode == 0, trained.stdout + trained.stderr

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from dataclasses import dataclass, field
@@ -10,6 +11,7 @@ from pathlib import Path
 
 import yaml
 
+from deploy.api_keys import SCOPES, ApiKeyStore
 from deploy.compose import Compose, stack_services
 from deploy.nginx_config import ActiveFile
 from deploy.settings import DeploySettings
@@ -41,6 +43,20 @@ class Stack:
     env: dict[str, str]
     settings: DeploySettings
     figures: dict[str, object] = field(default_factory=dict)
+    key: str = ""  # an API key with every scope, made after `up` (see conftest.py)
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """The Authorization header of the tests' key."""
+        return {"Authorization": f"Bearer {self.key}"}
+
+    @property
+    def key_name(self) -> str:
+        return f"e2e-tests-{os.getpid()}"
+
+    def make_key(self) -> None:
+        """The tests' key, in the stack's key store (as `make api-key` makes one)."""
+        self.key = ApiKeyStore(self.settings.api_keys_file).create(self.key_name, SCOPES)
 
     def cli(self, *args: str, timeout: float = 900, checkout: Path = ROOT, **env: str) -> subprocess.CompletedProcess:
         """`python -m deploy.cli ARGS` run from `checkout` (another clone runs its own code and builds its own

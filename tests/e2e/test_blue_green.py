@@ -22,6 +22,7 @@ from deploy.nginx_config import ActiveFile
 from deploy.probe import HttpChecks
 from deploy.switch import Switch
 from tests.e2e.stack import Stack
+from tests.kit.api_keys import bearer
 from training.bundle_digest import DIGEST_FILE
 from tests.kit.traffic import Traffic
 
@@ -38,13 +39,14 @@ def on_blue(stack: Stack) -> None:
 
 
 def public_color(stack: Stack) -> str | None:
-    response = requests.get(f"{stack.settings.public_url}/api/health", timeout=5, headers={"Connection": "close"})
+    headers = {**stack.headers, "Connection": "close"}
+    response = requests.get(f"{stack.settings.public_url}/api/health", timeout=5, headers=headers)
     assert response.status_code == 200, response.text
     return response.headers["X-Deployment-Color"]
 
 
 def example_applicant(stack: Stack) -> dict:
-    return requests.get(f"{stack.settings.public_url}/api/schema", timeout=5).json()["example"]
+    return requests.get(f"{stack.settings.public_url}/api/schema", headers=stack.headers, timeout=5).json()["example"]
 
 
 def test_nginx_serves_the_ui_its_websocket_and_the_api_docs_of_the_active_stack(stack: Stack) -> None:
@@ -61,10 +63,12 @@ def test_nginx_serves_the_ui_its_websocket_and_the_api_docs_of_the_active_stack(
         assert stream.status_code == 101
     docs = requests.get(f"{url}/api/docs", timeout=10)
     assert docs.status_code == 200 and "/api/openapi.json" in docs.text
-    spec = requests.get(f"{url}/api/openapi.json", timeout=10)
+    spec = requests.get(f"{url}/api/openapi.json", headers=stack.headers, timeout=10)
     assert spec.status_code == 200 and "/predict" in spec.json()["paths"]
     assert spec.headers["X-Deployment-Color"] == "blue"
-    assert requests.get(f"{url}/api/model", timeout=10).json()["version"] == "1"
+    assert requests.get(f"{url}/api/model", headers=stack.headers, timeout=10).json()["version"] == "1"
+    refused = requests.get(f"{url}/api/model", timeout=10)
+    assert refused.status_code == 401 and "WWW-Authenticate" in refused.headers
 
 
 def deployed_green(stack: Stack) -> None:
@@ -82,8 +86,10 @@ def test_zero_requests_dropped_while_switching_blue_green_blue_green(stack: Stac
     assert deployed.returncode == 0, deployed.stdout + deployed.stderr
     applicant = example_applicant(stack)
     kinds = {
-        "keep-alive": Traffic(stack.settings.public_url, applicant, clients=6),
-        "new connection per request": Traffic(stack.settings.public_url, applicant, clients=6, fresh_connections=True),
+        "keep-alive": Traffic(stack.settings.public_url, applicant, clients=6, headers=stack.headers),
+        "new connection per request": Traffic(
+            stack.settings.public_url, applicant, clients=6, fresh_connections=True, headers=stack.headers
+        ),
     }
     switch_windows: list[tuple[str, float, float]] = []
     events_before = len(stack.history())
@@ -161,7 +167,7 @@ def test_a_release_whose_model_cannot_load_is_refused_at_once_and_green_keeps_it
     assert "waiting will not help" in deployed.stdout and "CatBoost cannot read" in deployed.stdout
     assert "back on its previous release" in deployed.stdout
     assert stack.state().colors["green"] == green_before, "the rollback target is intact"
-    preview = requests.get(f"{stack.settings.preview_url}/api/ready", timeout=5)
+    preview = requests.get(f"{stack.settings.preview_url}/api/ready", headers=stack.headers, timeout=5)
     assert preview.status_code == 200 and preview.headers["X-Model-Version"] == green_before.model_version
     assert stack.active_conf() == config_before and public_color(stack) == "blue"
     last = stack.cli_history()[-1]
@@ -193,7 +199,7 @@ def test_a_green_that_breaks_after_the_switch_is_rolled_back_to_blue(stack: Stac
     lines: list[str] = []
     switch = Switch(
         active_file=active_file,
-        gates=HttpChecks(stack.settings.preview_url, stack.settings.public_url),
+        gates=HttpChecks(stack.settings.preview_url, stack.settings.public_url, api_key=lambda: stack.key),
         state=ctx.state,
         ready_timeout=30,
         verify_timeout=10,
@@ -212,11 +218,12 @@ def test_a_green_that_breaks_after_the_switch_is_rolled_back_to_blue(stack: Stac
     assert stack.cli("deploy", "--color", "green").returncode == 0  # green back for the next tests
 
 
-def monitoring_summary(api: str, at_least: int = 0, timeout_s: float = 15.0) -> dict:
+def monitoring_summary(stack: Stack, at_least: int = 0, timeout_s: float = 15.0) -> dict:
     """The last hour's summary, once the (asynchronous) prediction log holds `at_least` predictions."""
     deadline = time.monotonic() + timeout_s
+    api = f"{stack.settings.public_url}/api"
     while True:
-        response = requests.get(f"{api}/monitoring/summary?window=1h", timeout=10)
+        response = requests.get(f"{api}/monitoring/summary?window=1h", headers=stack.headers, timeout=10)
         assert response.status_code == 200, response.text
         body = response.json()
         if body["count"] >= at_least or time.monotonic() > deadline:
@@ -227,21 +234,33 @@ def monitoring_summary(api: str, at_least: int = 0, timeout_s: float = 15.0) -> 
 def test_monitoring_sees_both_colors_in_one_log_and_not_the_deployment_probes(stack: Stack) -> None:
     on_blue(stack)
     api = f"{stack.settings.public_url}/api"
-    before = monitoring_summary(api)
-    data = ["--url", api, "--count", "40", "--data", str(ROOT / "data" / "german_credit.csv")]
+    before = monitoring_summary(stack)
+    data = ["--url", api, "--count", "40", "--data", str(ROOT / "data" / "german_credit.csv"), "--api-key", stack.key]
     assert simulate_traffic.main([*data, "--phase", "realistic"]) == 0
-    monitoring_summary(api, before["count"] + 40)
+    monitoring_summary(stack, before["count"] + 40)
     deployed_green(stack)
     switched = stack.cli("switch", "green")  # its gates score applicants too, marked as probes
     assert switched.returncode == 0, switched.stdout + switched.stderr
     assert simulate_traffic.main([*data, "--phase", "shifted"]) == 0
 
-    after = monitoring_summary(api, before["count"] + 80)
+    after = monitoring_summary(stack, before["count"] + 80)
     assert after["count"] - before["count"] == 80, "the switch's probe predictions are not counted"
     assert after["colors"].get("blue", 0) - before["colors"].get("blue", 0) == 40
     assert after["colors"].get("green", 0) - before["colors"].get("green", 0) == 40
-    assert after["served_version"] == requests.get(f"{api}/model", timeout=10).json()["version"]
-    assert "feature_drift_psi{" in requests.get(f"{api}/metrics", timeout=10).text
+    assert after["served_version"] == requests.get(f"{api}/model", headers=stack.headers, timeout=10).json()["version"]
+    # Prometheus's key (the CLI made it): the metrics answer on the preview port (127.0.0.1), never on the public one.
+    prometheus = bearer((stack.settings.DEPLOY_STATE_DIR / "prometheus" / "api-key").read_text().strip())
+    preview = f"{stack.settings.preview_url}/api/metrics"
+    assert "feature_drift_psi{" in requests.get(preview, headers=prometheus, timeout=10).text
+    assert requests.get(preview, headers=stack.headers, timeout=10).status_code == 403, "metrics scope only"
+    assert requests.get(f"{api}/metrics", headers=prometheus, timeout=10).status_code == 404, "not public"
+    audit = requests.get(
+        f"{api}/audit/predictions",
+        params={"author": stack.key_name, "window": "15m"},
+        headers=stack.headers,
+        timeout=10,
+    ).json()
+    assert {item["color"] for item in audit["items"]} >= {"blue", "green"}, "the audit trail names both colors"
     on_blue(stack)
 
 

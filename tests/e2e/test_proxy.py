@@ -14,6 +14,7 @@ import requests
 
 from tests.e2e.stack import ROOT, Stack
 from tests.e2e.test_blue_green import deployed_green, example_applicant, on_blue, public_color
+from tests.kit.analysts import ANALYST, PASSWORD, analyst_store
 from tests.kit.chromium import CHROMIUM, Chromium
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
@@ -30,6 +31,22 @@ def browser() -> Iterator[Chromium]:
     chromium.close()
 
 
+def audited(stack: Stack, author: str, seconds: float = 15) -> dict:
+    """The newest request `author` made, from the audit trail through nginx (the log is written every ~0.2 s)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        items = requests.get(
+            f"{stack.settings.public_url}/api/audit/predictions",
+            params={"author": author, "window": "15m", "limit": "1"},
+            headers=stack.headers,
+            timeout=10,
+        ).json()["items"]
+        if items or time.monotonic() > deadline:
+            assert items, f"no request of {author} in the audit trail"
+            return items[0]
+        time.sleep(0.2)
+
+
 def main_text(browser: Chromium) -> str:
     return browser.evaluate("document.querySelector('[data-testid=stMain]').innerText") or ""
 
@@ -40,7 +57,12 @@ def test_an_analysts_open_page_keeps_its_inputs_across_a_switch_and_scores_with_
     on_blue(stack)
     deployed_green(stack)
     green_version = stack.state().colors["green"].model_version
+    analyst_store(stack.settings.analysts_file)  # as `make user-add` does; the frontends read it through /ui
     browser.open(stack.settings.public_url + "/")
+    browser.wait_for("document.querySelector('input[type=password]') !== null")
+    browser.type_into("document.querySelector('input[autocomplete=username]')", ANALYST)
+    browser.type_into("document.querySelector('input[type=password]')", PASSWORD)
+    browser.evaluate("document.querySelector('[data-testid=stBaseButton-primaryFormSubmit]').click()")
     browser.wait_for(f"{AMOUNT_INPUT} !== null")
     typed = "1300"
     browser.type_into(AMOUNT_INPUT, typed)
@@ -59,6 +81,8 @@ def test_an_analysts_open_page_keeps_its_inputs_across_a_switch_and_scores_with_
     assert "Connection error" not in page and "Please wait" not in page
     assert not browser.evaluate("document.querySelectorAll('[data-testid=stException]').length")
     browser.screenshot(ARTIFACTS / "score-across-a-switch.png")
+    scored = audited(stack, ANALYST)
+    assert (scored["analyst"], scored["api_key"], scored["color"]) == (ANALYST, "analyst-ui", "green")
     on_blue(stack)
 
 
@@ -72,7 +96,9 @@ def test_a_body_over_the_limit_is_refused_by_nginx_before_any_backend(stack: Sta
     )
     assert response.status_code == 413
     assert "X-Deployment-Color" not in response.headers, "nginx answered: no backend saw the body"
-    ok = requests.post(f"{stack.settings.public_url}/api/predict", json=example_applicant(stack), timeout=10)
+    ok = requests.post(
+        f"{stack.settings.public_url}/api/predict", json=example_applicant(stack), headers=stack.headers, timeout=10
+    )
     assert ok.status_code == 200
 
 
@@ -85,7 +111,9 @@ def test_a_slow_client_is_cut_off_and_others_are_served_meanwhile(stack: Stack) 
     applicant = example_applicant(stack)
     answered = 0
     while time.monotonic() - started < 3:
-        answered += requests.post(f"{stack.settings.public_url}/api/predict", json=applicant, timeout=5).ok
+        answered += requests.post(
+            f"{stack.settings.public_url}/api/predict", json=applicant, headers=stack.headers, timeout=5
+        ).ok
     assert answered > 10, "other clients are served while the slow one dawdles"
     slow.settimeout(30)
     data = slow.recv(4096)  # nginx closes it after client_header_timeout (a 408, or just the close)

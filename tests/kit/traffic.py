@@ -10,6 +10,8 @@ from typing import Any
 
 import requests
 
+from tests.kit.backend import BackendProcess
+
 
 @dataclass(frozen=True)
 class Answer:
@@ -29,13 +31,14 @@ class Traffic:
     applicant: dict[str, Any]
     clients: int = 8
     fresh_connections: bool = False
+    headers: dict[str, str] = field(default_factory=dict)  # e.g. the API key
     answers: list[Answer] = field(default_factory=list)
     _stop: threading.Event = field(default_factory=threading.Event)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _threads: list[threading.Thread] = field(default_factory=list)
 
     def _client(self) -> None:
-        headers = {"Connection": "close"} if self.fresh_connections else {}
+        headers = {**self.headers, **({"Connection": "close"} if self.fresh_connections else {})}
         with requests.Session() as session:
             while not self._stop.is_set():
                 started = time.monotonic()
@@ -82,19 +85,38 @@ class Traffic:
         return {a.color for a in self.answers if a.started >= start and a.ended <= end}
 
 
-def score_batch(url: str, applicants: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """POST /predict/batch (JSON) to the backend at `url`; its predictions (the backend logs every applicant)."""
-    response = requests.post(f"{url}/predict/batch", json=applicants, timeout=60)
+def score_batch(server: BackendProcess, applicants: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """POST /predict/batch (JSON) to the backend process with its key; its predictions (the backend logs every
+    applicant)."""
+    response = requests.post(f"{server.url}/predict/batch", json=applicants, headers=server.headers, timeout=60)
     response.raise_for_status()
     return response.json()["predictions"]
 
 
-def summary_counting(url: str, count: int, window: str = "1h", seconds: float = 20) -> dict[str, Any]:
+def summary_counting(server: BackendProcess, count: int, window: str = "1h", seconds: float = 20) -> dict[str, Any]:
     """GET /monitoring/summary until it counts at least `count` predictions (the log is written every ~0.2 s)."""
     deadline = time.monotonic() + seconds
     while True:
-        summary = requests.get(f"{url}/monitoring/summary", params={"window": window}, timeout=10).json()
+        summary = requests.get(
+            f"{server.url}/monitoring/summary", params={"window": window}, headers=server.headers, timeout=10
+        ).json()
         if summary["count"] >= count or time.monotonic() > deadline:
             assert summary["count"] >= count, f"the summary counts {summary['count']} of {count} predictions"
             return summary
+        time.sleep(0.2)
+
+
+def audit_trail(server: BackendProcess, author: str, count: int = 1, seconds: float = 15) -> list[dict[str, Any]]:
+    """GET /audit/predictions of `author` (last 15 minutes) until it lists `count` requests; its items, newest
+    first."""
+    deadline = time.monotonic() + seconds
+    while True:
+        trail = requests.get(
+            f"{server.url}/audit/predictions",
+            params={"author": author, "window": "15m"},
+            headers=server.headers,
+            timeout=10,
+        ).json()
+        if len(trail["items"]) >= count or time.monotonic() > deadline:
+            return trail["items"]
         time.sleep(0.2)

@@ -20,7 +20,7 @@ def error_response(error: ApiError, headers: Mapping[str, str] | None = None) ->
 
 async def handle_api_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ApiError)
-    return error_response(exc)
+    return error_response(exc, exc.headers)
 
 
 async def handle_http_exception(request: Request, exc: Exception) -> Response:

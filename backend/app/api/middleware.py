@@ -7,8 +7,12 @@ import logging
 import re
 import time
 
+from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.api.security import caller_of
+from app.auth.callers import Authenticator
+from app.core.errors import ApiError
 from app.core.metrics import UNMATCHED_ROUTE, Metrics
 from app.core.state import ModelState
 
@@ -36,11 +40,25 @@ class ForwardedPrefixMiddleware:
 
 
 class DeploymentHeadersMiddleware:
-    """X-Deployment-Color and X-Model-Version on every response."""
+    """X-Deployment-Color, X-Model-Version and X-App-Revision on every response to an authenticated caller
+    (anonymous callers learn nothing about the deployment). Routes that check a key leave the caller in the
+    request's state; for the others (docs, routing errors) a valid key presented is checked here."""
 
-    def __init__(self, app: ASGIApp, state: ModelState) -> None:
+    def __init__(self, app: ASGIApp, state: ModelState, authenticator: Authenticator) -> None:
         self.app = app
         self.state = state
+        self.authenticator = authenticator
+
+    def _authenticated(self, scope: Scope) -> bool:
+        if caller_of(scope) is not None:
+            return True
+        headers = Headers(scope=scope)
+        if "authorization" not in headers:
+            return False
+        try:
+            return self.authenticator.caller(headers) is not None
+        except ApiError:
+            return False
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -48,7 +66,7 @@ class DeploymentHeadersMiddleware:
             return
 
         async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
+            if message["type"] == "http.response.start" and self._authenticated(scope):
                 message["headers"] = [*message.get("headers", ()), *self.state.response_headers]
             await send(message)
 

@@ -11,10 +11,30 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
+from app.api.responses import error_docs
+from app.api.security import SCHEME_NAME
 from app.core.config import Settings
 from app.core.state import ModelState
 
 APPLICANT_REF = {"$ref": "#/components/schemas/Applicant"}
+OPEN_ROUTES = ("/health", "/ready")  # anyone may call them; a valid key gets details
+ERROR_REF = {"$ref": "#/components/schemas/ErrorResponse"}
+
+
+def _document_authentication(document: dict[str, Any]) -> None:
+    """Every protected operation documents its 401, 403 and 503 answers; the open routes take a key optionally."""
+    answers = {
+        str(code): {"description": entry["description"], "content": {"application/json": {"schema": ERROR_REF}}}
+        for code, entry in error_docs(401, 403, 503).items()
+    }
+    for path, operations in document["paths"].items():
+        for operation in operations.values():
+            if path in OPEN_ROUTES:
+                operation["security"] = [{}, {SCHEME_NAME: []}]
+                operation["responses"].setdefault("401", answers["401"])
+            elif operation.get("security"):
+                for code, answer in answers.items():
+                    operation["responses"].setdefault(code, answer)
 
 
 def _applicant_schema(state: ModelState) -> dict[str, Any]:
@@ -37,6 +57,7 @@ def build_openapi(app: FastAPI, state: ModelState, settings: Settings) -> dict[s
         tags=app.openapi_tags,
     )
     document.setdefault("components", {}).setdefault("schemas", {})["Applicant"] = _applicant_schema(state)
+    _document_authentication(document)
     example = _example(state)
     single: dict[str, Any] = {"schema": APPLICANT_REF}
     array: dict[str, Any] = {

@@ -22,10 +22,13 @@ def error_docs(*codes: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI entries for the error answers a route can give."""
     descriptions = {
         400: "malformed body (invalid JSON, empty body, unreadable or ragged CSV)",
+        401: "missing, malformed, unknown or revoked API key (with WWW-Authenticate)",
+        403: "the API key lacks the scope this route requires",
         404: "not found",
         413: "body larger than MAX_BODY_BYTES, or more rows than MAX_BATCH_ROWS",
         415: "unsupported content type",
         422: "invalid data: every offending field (and row) is listed",
-        503: "no model loaded (still loading, missing or broken bundle); detail says why",
+        503: "no model loaded (still loading, missing or broken bundle), or the API key store is unusable; "
+        "detail says why",
     }
     return {code: {"model": ErrorResponse, "description": descriptions[code]} for code in codes}

@@ -7,7 +7,7 @@ loop turn so the others can join, which only pays when several arrive together. 
 counts the requests of each turn: after a turn with a single request (light load) the next one is
 scored at once, inline; after a turn with several (requests are queuing) each turn's requests are
 scored together. Nothing ever waits on a timer. Every request gets its own answer; listeners get one
-event per source and call. Explained requests (`/predict` with reasons) are coalesced the same way when
+event per source, caller and call. Explained requests (`/predict` with reasons) are coalesced the same way when
 the model explains about as fast as it scores (precomputed SHAP tables, linear terms): the explained
 requests of a turn are scored and explained in one vectorized call, the others in another.
 COALESCE_SINGLE_ROWS=false scores every request on its own (InlineScorer).
@@ -17,17 +17,25 @@ from __future__ import annotations
 
 import asyncio
 
+from app.auth.callers import Caller
 from app.core.applicant import Row
 from app.core.scoring import Scored, ScoringService, Source
 
-Pending = tuple[ScoringService, Row, Source, bool, "asyncio.Future[Scored]"]
+Pending = tuple[ScoringService, Row, Source, bool, Caller | None, "asyncio.Future[Scored]"]
 
 
 class InlineScorer:
     """Scores each single-row request on its own, at once (the coalescer turned off)."""
 
-    async def predict(self, service: ScoringService, applicant: Row, source: Source, explain: bool = False) -> Scored:
-        return service.predict_one(applicant, source, explain)
+    async def predict(
+        self,
+        service: ScoringService,
+        applicant: Row,
+        source: Source,
+        explain: bool = False,
+        caller: Caller | None = None,
+    ) -> Scored:
+        return service.predict_one(applicant, source, explain, caller)
 
 
 class RowCoalescer:
@@ -39,16 +47,23 @@ class RowCoalescer:
         self._busy = False  # the last counted turn had more than one request
         self.calls = 0  # model calls made (for tests and curiosity)
 
-    async def predict(self, service: ScoringService, applicant: Row, source: Source, explain: bool = False) -> Scored:
+    async def predict(
+        self,
+        service: ScoringService,
+        applicant: Row,
+        source: Source,
+        explain: bool = False,
+        caller: Caller | None = None,
+    ) -> Scored:
         loop = asyncio.get_running_loop()
         self._arrivals += 1
         if self._arrivals == 1:
             loop.call_soon(self._end_turn)  # runs after every request already ready in this turn
         if not self._busy and not self._pending:
             self.calls += 1
-            return service.predict_one(applicant, source, explain)
+            return service.predict_one(applicant, source, explain, caller)
         future: asyncio.Future[Scored] = loop.create_future()
-        self._pending.append((service, applicant, source, explain, future))
+        self._pending.append((service, applicant, source, explain, caller, future))
         if len(self._pending) == 1:
             loop.call_soon(self._flush)
         return await future
@@ -68,7 +83,9 @@ class RowCoalescer:
         service, explain = entries[0][0], entries[0][3]
         self.calls += 1
         try:
-            predictions = service.predict_rows([e[1] for e in entries], [e[2] for e in entries], explain)
+            predictions = service.predict_rows(
+                [e[1] for e in entries], [e[2] for e in entries], explain, [e[4] for e in entries]
+            )
         except Exception as exc:  # noqa: BLE001 - each waiting request fails as it would alone
             for *_, future in entries:
                 if not future.done():

@@ -31,6 +31,13 @@ class Settings(BaseSettings):
     PREDICTION_LOG_ENABLED: bool = Field(True, description="record every prediction in the prediction log")
     PREDICTION_LOG_PATH: Path = Field(Path("var/predictions.db"), description="SQLite file of the prediction log")
     PREDICTION_LOG_RETENTION_DAYS: float = Field(30.0, gt=0, description="older predictions are deleted")
+    API_KEYS_PATH: Path = Field(
+        Path("var/api-keys.json"), description="the API key store (hashes) the deploy CLI writes; missing: fail closed"
+    )
+    API_KEYS_RECHECK_S: float = Field(
+        1.0, ge=0, le=60, description="how often the key store file is checked for changes (no restart needed)"
+    )
+    KEY_USAGE_FLUSH_S: float = Field(5.0, gt=0, description="how often each key's last use is written")
     DRIFT_PSI_WARN: float = Field(0.1, gt=0, description="PSI from which a feature or the score is 'warn'")
     DRIFT_PSI_ALERT: float = Field(0.25, gt=0, description="PSI from which a feature or the score is 'alert'")
     DRIFT_MIN_ROWS: int = Field(30, gt=0, description="fewer predictions in a window: 'insufficient_data'")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,6 +33,7 @@ class ApiError(Exception):
     status_code: int
     detail: str
     errors: list[FieldError] = field(default_factory=list)
+    headers: Mapping[str, str] | None = None  # e.g. WWW-Authenticate on a 401
 
     def __post_init__(self) -> None:
         super().__init__(self.detail)

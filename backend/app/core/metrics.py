@@ -55,6 +55,13 @@ class Metrics:
         self.batch_rows = Histogram(
             "prediction_batch_rows", "Rows per batch request", buckets=BATCH_BUCKETS, registry=self.registry
         )
+        self.auth_refusals = Counter(
+            "auth_refusals_total",
+            "Requests refused by authentication, by reason (missing, malformed, unknown, revoked, scope, "
+            "store_unavailable)",
+            ["reason"],
+            registry=self.registry,
+        )
         self.log_failures = Counter(
             "prediction_log_failures",
             "Predictions that could not be recorded in the prediction log (the predictions were still answered)",
@@ -96,6 +103,9 @@ class Metrics:
 
     def count_log_failures(self, records: int) -> None:
         self.log_failures.inc(records)
+
+    def count_auth_refusal(self, reason: str) -> None:
+        self.auth_refusals.labels(reason).inc()
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

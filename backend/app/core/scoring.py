@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from app.auth.callers import Caller
 from app.core.applicant import ApplicantParser, Row
 from app.core.bundle import Bundle, BundleError
 from app.core.decisions import DecisionPolicy
@@ -83,13 +84,14 @@ Scored = tuple[Prediction, Explanation | None]  # one single-row request's answe
 @dataclass(frozen=True)
 class PredictionEvent:
     """What listeners see: one request's applicants (rows of `feature_names` values) and their
-    predictions, in order."""
+    predictions, in order, and who asked (None: an internal call, e.g. the self-test)."""
 
     source: Source
     model_version: str
     feature_names: tuple[str, ...]
     applicants: Sequence[Row]
     predictions: Predictions
+    caller: Caller | None = None
 
 
 PredictionListener = Callable[[PredictionEvent], None]
@@ -153,46 +155,58 @@ class ScoringService:
             return "high"
         return "medium" if probability >= self.medium else "low"
 
-    def predict(self, applicants: list[Row], source: Source) -> Predictions:
+    def predict(self, applicants: list[Row], source: Source, caller: Caller | None = None) -> Predictions:
         """Predictions for validated applicants, in order; listeners are notified."""
-        return self._announce(source, applicants, self.classify(self.predictor.probabilities(applicants)))
+        return self._announce(source, applicants, self.classify(self.predictor.probabilities(applicants)), caller)
 
-    def predict_explained(self, applicants: list[Row], source: Source) -> tuple[Predictions, np.ndarray]:
+    def predict_explained(
+        self, applicants: list[Row], source: Source, caller: Caller | None = None
+    ) -> tuple[Predictions, np.ndarray]:
         """Predictions and contributions (rows x features in the model's column order) from one model
         input; listeners are notified."""
         probabilities, contributions = self.predictor.explain(applicants)
-        return self._announce(source, applicants, self.classify(probabilities)), contributions
+        return self._announce(source, applicants, self.classify(probabilities), caller), contributions
 
-    def _announce(self, source: Source, applicants: list[Row], predictions: Predictions) -> Predictions:
+    def _announce(
+        self, source: Source, applicants: list[Row], predictions: Predictions, caller: Caller | None
+    ) -> Predictions:
         if self.listeners:
-            self._notify(PredictionEvent(source, self.version, self.parser.names, applicants, predictions))
+            self._notify(PredictionEvent(source, self.version, self.parser.names, applicants, predictions, caller))
         return predictions
 
     def reasons(self, applicants: list[Row], contributions: np.ndarray) -> list[list[str]]:
         """The principal reasons of each applicant (see app.core.reasons)."""
         return self.reason_writer.reasons(applicants, contributions)
 
-    def predict_rows(self, applicants: list[Row], sources: list[Source], explain: bool = False) -> list[Scored]:
-        """Single-row requests scored (and explained) in one model call (see RowCoalescer); one event per source."""
+    def predict_rows(
+        self,
+        applicants: list[Row],
+        sources: list[Source],
+        explain: bool = False,
+        callers: list[Caller | None] | None = None,
+    ) -> list[Scored]:
+        """Single-row requests scored (and explained) in one model call (see RowCoalescer); one event per source
+        and caller."""
         if explain:
             probabilities, contributions = self.predictor.explain(applicants)
         else:
             probabilities, contributions = self.predictor.probabilities(applicants), None
         predictions = self.classify(probabilities)
         if self.listeners:
-            for source in dict.fromkeys(sources):
-                rows = [i for i, s in enumerate(sources) if s == source]
-                self._announce(source, [applicants[i] for i in rows], predictions.take(rows))
+            origins = list(zip(sources, callers or [None] * len(sources)))
+            for origin in dict.fromkeys(origins):
+                rows = [i for i, o in enumerate(origins) if o == origin]
+                self._announce(origin[0], [applicants[i] for i in rows], predictions.take(rows), origin[1])
         if contributions is None:
             return [(prediction, None) for prediction in predictions]
         return list(zip(predictions, self.explanations(applicants, contributions)))
 
-    def predict_one(self, applicant: Row, source: Source, explain: bool) -> Scored:
+    def predict_one(self, applicant: Row, source: Source, explain: bool, caller: Caller | None = None) -> Scored:
         """One applicant, scored and (if asked) explained on its own."""
         if not explain:
-            (prediction,) = self.predict([applicant], source)
+            (prediction,) = self.predict([applicant], source, caller)
             return prediction, None
-        predictions, contributions = self.predict_explained([applicant], source)
+        predictions, contributions = self.predict_explained([applicant], source, caller)
         return next(iter(predictions)), self.explanations([applicant], contributions)[0]
 
     def explanations(self, applicants: list[Row], contributions: np.ndarray) -> list[Explanation]:

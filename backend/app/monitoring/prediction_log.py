@@ -8,6 +8,10 @@ a small machine (docs/benchmarks.md). SQLite runs in WAL mode with a busy timeou
 processes can share one file. A full queue or a failed write drops those records and calls
 `on_failure` with their number (a metric counts them); the prediction itself has already been
 answered. Reads expand the rows into one record per prediction.
+
+Each row names who asked (the audit trail): the API key's name and, for the analyst UI's service key, the
+analyst it asked for. Files written before these columns existed are migrated on open (the columns are added,
+their old rows have none).
 """
 
 from __future__ import annotations
@@ -37,14 +41,20 @@ CREATE TABLE IF NOT EXISTS prediction_requests (
     prediction_count INTEGER NOT NULL,
     probabilities TEXT NOT NULL,
     labels TEXT NOT NULL,
-    inputs TEXT NOT NULL
+    inputs TEXT NOT NULL,
+    api_key TEXT,
+    analyst TEXT
 );
 CREATE INDEX IF NOT EXISTS prediction_requests_ts ON prediction_requests (ts);
 """
+# Columns added after the first release of the log: (name, type), added to older files on open.
+ADDED_COLUMNS = (("api_key", "TEXT"), ("analyst", "TEXT"))
+AUTHOR = "COALESCE(analyst, api_key)"  # who asked: the analyst, else the key
+AUTHOR_INDEX = f"CREATE INDEX IF NOT EXISTS prediction_requests_author_ts ON prediction_requests ({AUTHOR}, ts)"
 INSERT = (
     "INSERT INTO prediction_requests"
-    " (ts, model_version, color, source, prediction_count, probabilities, labels, inputs)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+    " (ts, model_version, color, source, prediction_count, probabilities, labels, inputs, api_key, analyst)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 
 
@@ -60,6 +70,8 @@ class PredictionBatch:
     inputs: Sequence[Sequence[Any]]  # one row of values per applicant, in feature_names order
     probabilities: Sequence[float]
     labels: Sequence[int]
+    api_key: str | None = None  # the name of the key that asked
+    analyst: str | None = None  # the analyst it asked for (the analyst UI's service key)
 
     def __len__(self) -> int:
         return len(self.probabilities)
@@ -68,7 +80,18 @@ class PredictionBatch:
         """The values of INSERT (raises TypeError for inputs orjson cannot serialize)."""
         probabilities, labels = orjson.dumps(self.probabilities).decode(), orjson.dumps(self.labels).decode()
         inputs = orjson.dumps({"columns": self.feature_names, "rows": self.inputs}).decode()
-        return self.ts, self.model_version, self.color, self.source, len(self), probabilities, labels, inputs
+        return (
+            self.ts,
+            self.model_version,
+            self.color,
+            self.source,
+            len(self),
+            probabilities,
+            labels,
+            inputs,
+            self.api_key,
+            self.analyst,
+        )
 
 
 @dataclass(frozen=True)
@@ -80,6 +103,37 @@ class LoggedPrediction:
     probability: float
     label: int
     inputs: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class LoggedRequest:
+    """One scoring request of the audit trail: when, by whom, on which color and model, what came out."""
+
+    ts: float
+    model_version: str
+    color: str
+    source: str
+    api_key: str | None
+    analyst: str | None
+    probabilities: list[float]
+    labels: list[int]
+    inputs: list[dict[str, Any]] | None  # only when asked for
+
+
+def migrate(connection: sqlite3.Connection) -> None:
+    """Bring a log file of any earlier layout to this one (several processes may race: a column another one
+    just added is fine)."""
+    connection.executescript(SCHEMA)
+    present = {row[1] for row in connection.execute("PRAGMA table_info(prediction_requests)")}
+    for name, kind in ADDED_COLUMNS:
+        if name not in present:
+            try:
+                connection.execute(f"ALTER TABLE prediction_requests ADD COLUMN {name} {kind}")
+            except sqlite3.OperationalError as exc:
+                if "duplicate column" not in str(exc):
+                    raise
+    connection.execute(AUTHOR_INDEX)
+    connection.commit()
 
 
 def connect(path: Path, timeout_s: float = 5.0) -> sqlite3.Connection:
@@ -131,7 +185,7 @@ class PredictionLog:
         """Create the table (and folder) and start the writer thread."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with closing(connect(self.path)) as connection:
-            connection.executescript(SCHEMA)
+            migrate(connection)
         self._thread = threading.Thread(target=self._run, name="prediction-log", daemon=True)
         self._thread.start()
 
@@ -212,8 +266,7 @@ class PredictionLog:
                 (start_ts,),
             )
             for ts, version, color, source, probabilities, labels, inputs in requests:
-                table = orjson.loads(inputs)
-                applicants = (dict(zip(table["columns"], row)) for row in table["rows"])
+                applicants = _records(orjson.loads(inputs))
                 rows = zip(orjson.loads(probabilities), orjson.loads(labels), applicants)
                 newest_first = [LoggedPrediction(ts, version, color, source, p, label, i) for p, label, i in rows][::-1]
                 records.extend(newest_first[: limit - len(records)])
@@ -221,9 +274,42 @@ class PredictionLog:
                     break
         return records[::-1]
 
+    def requests_by(
+        self, author: str, start_ts: float, limit: int = 1000, with_inputs: bool = False
+    ) -> list[LoggedRequest]:
+        """The requests `author` (an analyst, or a key acting for nobody) made at or after start_ts, newest first
+        (at most `limit`); with their applicants' inputs only if asked."""
+        inputs_column = "inputs" if with_inputs else "NULL"
+        with closing(connect(self.path)) as connection:
+            rows = connection.execute(
+                "SELECT ts, model_version, color, source, api_key, analyst, probabilities, labels,"
+                f" {inputs_column} FROM prediction_requests WHERE {AUTHOR} = ? AND ts >= ?"
+                " ORDER BY ts DESC, id DESC LIMIT ?",
+                (author, start_ts, limit),
+            ).fetchall()
+        return [
+            LoggedRequest(
+                ts,
+                version,
+                color,
+                source,
+                api_key,
+                analyst,
+                orjson.loads(probabilities),
+                orjson.loads(labels),
+                None if inputs is None else _records(orjson.loads(inputs)),
+            )
+            for ts, version, color, source, api_key, analyst, probabilities, labels, inputs in rows
+        ]
+
     def count(self) -> int:
         """Every logged prediction, probes included."""
         with closing(connect(self.path)) as connection:
             return int(
                 connection.execute("SELECT COALESCE(SUM(prediction_count), 0) FROM prediction_requests").fetchone()[0]
             )
+
+
+def _records(table: dict[str, Any]) -> list[dict[str, Any]]:
+    """The applicants of an `inputs` column: one feature -> value mapping each."""
+    return [dict(zip(table["columns"], row)) for row in table["rows"]]

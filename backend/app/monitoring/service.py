@@ -12,7 +12,7 @@ from app.core.config import Settings
 from app.core.errors import ApiError, FieldError
 from app.core.scoring import PredictionEvent
 from app.monitoring.drift import DriftThresholds
-from app.monitoring.prediction_log import PredictionBatch, PredictionLog
+from app.monitoring.prediction_log import LoggedRequest, PredictionBatch, PredictionLog
 from app.monitoring.summary import build_summary, parse_window
 
 logger = logging.getLogger(__name__)
@@ -56,7 +56,7 @@ class Monitoring:
             if self.enabled:
                 self.on_log_failure(len(event.predictions))
             return
-        predictions = event.predictions
+        predictions, caller = event.predictions, event.caller
         self.log.record(
             [
                 PredictionBatch(
@@ -68,18 +68,30 @@ class Monitoring:
                     event.applicants,
                     predictions.probabilities,
                     predictions.labels,
+                    caller.key if caller else None,
+                    caller.analyst if caller else None,
                 )
             ]
         )
 
-    def summary(self, window: str, reference: dict[str, Any], served_version: str) -> dict[str, Any]:
-        """The summary over the last `window`; 422 naming `window` if it is malformed, 503 without a log."""
+    def _window_s(self, window: str) -> float:
+        """The window in seconds; 422 naming `window` if it is malformed, 503 without a log."""
         try:
             window_s = parse_window(window)
         except ValueError as exc:
             raise ApiError(422, "invalid query parameter", [FieldError(None, "window", str(exc))]) from None
         if self.unavailable:
             raise ApiError(503, self.unavailable)
+        return window_s
+
+    def requests_by(self, author: str, window: str, limit: int, with_inputs: bool) -> list[LoggedRequest]:
+        """The scoring requests of `author` over the last `window`, newest first (the audit trail)."""
+        window_s = self._window_s(window)
+        return self.log.requests_by(author, time.time() - window_s, limit, with_inputs)
+
+    def summary(self, window: str, reference: dict[str, Any], served_version: str) -> dict[str, Any]:
+        """The summary over the last `window`; 422 naming `window` if it is malformed, 503 without a log."""
+        window_s = self._window_s(window)
         now = time.time()
         rows = self.log.since(now - window_s)
         return build_summary(rows, reference, window, window_s, now, self.thresholds, served_version)

@@ -1,4 +1,5 @@
-"""Prometheus scrape endpoint."""
+"""Prometheus scrape endpoint: for keys with the `metrics` scope (Prometheus scrapes each backend directly on
+the stack's network with its own key)."""
 
 from __future__ import annotations
 
@@ -6,9 +7,11 @@ from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response
 
+from app.api.security import requires
+from app.auth.scopes import METRICS
 from app.core.metrics import Metrics
 
-router = APIRouter(tags=["health"])
+router = APIRouter(tags=["health"], dependencies=[requires(METRICS)])
 
 
 @router.get("/metrics", response_class=Response, responses={200: {"content": {"text/plain": {}}}})

@@ -8,10 +8,12 @@ from starlette.responses import FileResponse, Response
 
 from app.api.deps import model_state, ready_service
 from app.api.responses import error_docs, json_response
+from app.api.security import requires
+from app.auth.scopes import READ
 from app.core.errors import ApiError
 from app.schemas.model import FeatureSchema, ModelInfo
 
-router = APIRouter(tags=["model"])
+router = APIRouter(tags=["model"], dependencies=[requires(READ)])
 GOVERNANCE_KEYS = ("model_card", "fairness", "behavioral_tests", "gate", "lineage")
 
 

@@ -9,12 +9,14 @@ from starlette.responses import Response
 
 from app.api.deps import ready_service
 from app.api.responses import error_docs, json_response
+from app.api.security import requires
+from app.auth.scopes import READ
 from app.core.errors import ApiError
 from app.monitoring.service import Monitoring
 from app.monitoring.summary import WINDOW_REGEX
 from app.schemas.monitoring import MonitoringSummary
 
-router = APIRouter(tags=["monitoring"])
+router = APIRouter(tags=["monitoring"], dependencies=[requires(READ)])
 
 
 @router.get("/monitoring/summary", response_model=MonitoringSummary, responses=error_docs(422, 503))

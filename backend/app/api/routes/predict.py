@@ -14,6 +14,9 @@ from app.api.body import body_kind, read_body, wants_csv
 from app.api.deps import ready_service, settings_of
 from app.api.params import strip_text
 from app.api.responses import error_docs, json_response
+from app.api.security import requires
+from app.auth.callers import Caller
+from app.auth.scopes import PROBE, SCORE
 from app.core.csv_codec import parse_csv, to_csv
 from app.core.scored_batch import RESULT_COLUMNS, ScoredBatch, scored_at_now
 from app.core.scoring import Explanation, Prediction, ScoringService, Source
@@ -21,8 +24,17 @@ from app.schemas.predict import BatchPrediction
 from app.schemas.predict import Prediction as PredictionAnswer
 
 router = APIRouter(tags=["predict"])
-# Deployment checks send `X-Traffic-Source: probe`: logged as such, left out of volume and drift.
+# Deployment checks send `X-Traffic-Source: probe`: logged as such, left out of volume and drift (honored only
+# from a key with the `probe` scope, which only the deploy CLI's own key holds: anyone else's requests count as
+# traffic).
 TRAFFIC_SOURCE_HEADER = "x-traffic-source"
+
+
+def traffic_source(request: Request, caller: Caller, default: Source) -> Source:
+    """`probe` for a deployment check by a key allowed to say so, else `default` (`single` or `batch`)."""
+    if caller.may(PROBE) and request.headers.get(TRAFFIC_SOURCE_HEADER) == "probe":
+        return "probe"
+    return default
 
 
 def _single_answer(
@@ -49,6 +61,7 @@ def _single_answer(
 @router.post("/predict", response_model=PredictionAnswer, responses=error_docs(400, 413, 415, 422, 503))
 async def predict(
     request: Request,
+    caller: Annotated[Caller, requires(SCORE)],
     explain: Annotated[
         bool,
         BeforeValidator(strip_text),
@@ -57,25 +70,28 @@ async def predict(
 ) -> Response:
     """Score one applicant (a JSON object: feature -> value): probability, label, risk band, the decision
     policy's outcome and, unless `explain=false`, the top factors and the principal reasons. Deployment checks
-    send `X-Traffic-Source: probe` (logged as source `probe`, left out of the monitoring summary)."""
+    send `X-Traffic-Source: probe` with a `probe` key (logged as source `probe`, left out of the monitoring summary)."""
     service = ready_service(request)
     settings = settings_of(request)
     body_kind(request, allowed=("json",))
     applicant = service.parser.one_from_json(await read_body(request, settings.MAX_BODY_BYTES))
-    source = _source(request, "single")
+    source = traffic_source(request, caller, "single")
     if explain and not service.explains_fast:  # e.g. replacement explanations: a model call per feature
-        prediction, explanation = await run_in_threadpool(service.predict_one, applicant, source, True)
+        prediction, explanation = await run_in_threadpool(service.predict_one, applicant, source, True, caller)
     else:  # scored with the other requests waiting in this event-loop turn (if coalescing is on)
-        prediction, explanation = await request.app.state.coalescer.predict(service, applicant, source, explain)
+        prediction, explanation = await request.app.state.coalescer.predict(service, applicant, source, explain, caller)
     return json_response(_single_answer(service, settings.DEPLOY_COLOR, prediction, explanation))
 
 
-def _source(request: Request, default: Source) -> Source:
-    return "probe" if request.headers.get(TRAFFIC_SOURCE_HEADER) == "probe" else default
-
-
 def _score_batch(
-    service: ScoringService, kind: str, body: bytes, csv_answer: bool, color: str, explain: bool, source: Source
+    service: ScoringService,
+    kind: str,
+    body: bytes,
+    csv_answer: bool,
+    color: str,
+    explain: bool,
+    source: Source,
+    caller: Caller,
 ) -> tuple[bytes, str]:
     """Parse, validate, score (and explain) and render a batch (in a worker thread: it can take a while)."""
     names = service.parser.names
@@ -85,10 +101,10 @@ def _score_batch(
     else:
         columns, applicants = names, service.parser.many_from_json(body)
     if explain:
-        predictions, contributions = service.predict_explained(applicants, source)
+        predictions, contributions = service.predict_explained(applicants, source, caller)
         reasons = service.reasons(applicants, contributions)
     else:
-        predictions, reasons = service.predict(applicants, source), None
+        predictions, reasons = service.predict(applicants, source, caller), None
     scored = ScoredBatch(predictions, reasons, service.threshold, service.version, scored_at_now())
     if csv_answer:
         csv_body = to_csv(columns, names, applicants, RESULT_COLUMNS, scored.csv_results())
@@ -103,6 +119,7 @@ def _score_batch(
 )
 async def predict_batch(
     request: Request,
+    caller: Annotated[Caller, requires(SCORE)],
     explain: Annotated[
         bool,
         BeforeValidator(strip_text),
@@ -112,12 +129,20 @@ async def predict_batch(
     """Score many applicants: a JSON array, or CSV with a header row (`Content-Type: text/csv`). Answers JSON,
     or CSV for `Accept: text/csv`: the input columns, then probability_default, label, risk_band, decision,
     reason_1..reason_4 (filled with `explain=true`), threshold, model_version, scored_at. Deployment checks send
-    `X-Traffic-Source: probe` (logged as source `probe`, left out of the monitoring summary)."""
+    `X-Traffic-Source: probe` with a `probe` key (logged as source `probe`, left out of the monitoring summary)."""
     service = ready_service(request)
     settings = settings_of(request)
     kind = body_kind(request, allowed=("json", "csv"))
     body = await read_body(request, settings.MAX_BODY_BYTES)
     content, media_type = await run_in_threadpool(
-        _score_batch, service, kind, body, wants_csv(request), settings.DEPLOY_COLOR, explain, _source(request, "batch")
+        _score_batch,
+        service,
+        kind,
+        body,
+        wants_csv(request),
+        settings.DEPLOY_COLOR,
+        explain,
+        traffic_source(request, caller, "batch"),
+        caller,
     )
     return Response(content, media_type=media_type)

@@ -7,13 +7,9 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from app.core.config import Settings
-from app.main import create_app
 
-
-def test_before_loading_health_is_ok_and_ready_says_why_not() -> None:
-    settings = Settings(SERVED_BUNDLE=Path("unused"), DEPLOY_COLOR="green", APP_REVISION="0a1b2c3")
-    client = TestClient(create_app(settings))  # no lifespan
+def test_before_loading_health_is_ok_and_ready_says_why_not(unloaded: Callable) -> None:
+    client = unloaded(DEPLOY_COLOR="green", APP_REVISION="0a1b2c3")  # no lifespan
     health = client.get("/health")
     assert health.json() == {"status": "ok", "color": "green", "revision": "0a1b2c3"}
     assert health.headers["x-app-revision"] == "0a1b2c3"

@@ -15,6 +15,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app.monitoring.prediction_log import PredictionLog
+from deploy.api_keys import ApiKeyStore
+from tests.kit.api_keys import bearer
 from tests.kit.applicants import LONGER_LARGER_LOANS, shifted_population
 
 pytestmark = pytest.mark.slow
@@ -101,6 +103,24 @@ def test_deployment_probes_are_logged_but_left_out_of_the_summary(
     assert sum(float(line.rsplit(" ", 1)[1]) for line in metrics.splitlines() if 'source="probe"' in line) == 5
 
 
+def test_the_probe_marker_of_a_key_without_the_probe_scope_counts_as_traffic(
+    serve: Callable, catboost_bundle: Path, applicants: list
+) -> None:
+    with serve(catboost_bundle, API_KEYS_RECHECK_S=0) as client:
+        client_key = ApiKeyStore(client.app.state.settings.API_KEYS_PATH).create("a-client", ["score", "read"])
+        marked = {"X-Traffic-Source": "probe", **bearer(client_key)}
+        assert client.post("/predict", json=applicants[0], headers=marked).status_code == 200
+        assert client.post("/predict/batch", json=applicants[1:3], headers=marked).status_code == 200
+        body = wait_for_count(client, 3)
+        monitoring = client.app.state.monitoring
+        monitoring.log.flush()
+        sources = [r.source for r in monitoring.log.since(0, include_probes=True)]
+        requests = monitoring.log.requests_by("a-client", 0)
+    assert sources == ["single", "batch", "batch"], "the marker of a key without the probe scope is ignored"
+    assert [(r.source, r.api_key) for r in requests] == [("batch", "a-client"), ("single", "a-client")]
+    assert body["count"] == 3
+
+
 def test_too_few_predictions_are_insufficient_data(serve: Callable, catboost_bundle: Path, applicants: list) -> None:
     with serve(catboost_bundle, DRIFT_MIN_ROWS=50) as client:
         client.post("/predict/batch", json=applicants[:10])
@@ -176,7 +196,7 @@ def test_concurrent_load_on_two_worker_processes_loses_no_rows(
     log_path = tmp_path / "shared" / "predictions.db"
     with start_live_server(catboost_bundle, PREDICTION_LOG_PATH=str(log_path), WORKERS="2") as server:
         server.wait_for_log(") ready in ", count=2)  # both workers have loaded the model
-        with httpx.Client(base_url=server.url, timeout=30) as http:
+        with httpx.Client(base_url=server.url, timeout=30, headers=server.headers) as http:
 
             def score(index: int) -> int:
                 if index % 10 == 0:
