@@ -21,7 +21,7 @@ from deploy.release import Release
 from deploy.sanity import judge, load_reference, score
 from deploy.service_keys import cli_key, ensure_service_keys
 from deploy.settings import MODEL_NAME, DeploySettings
-from deploy.state import Event, StateFile, now, operator
+from deploy.state import Event, StateFile
 
 
 @dataclass
@@ -127,19 +127,7 @@ class Context:
     ) -> None:
         """Add an operation to the history, with who ran it and the release on each side."""
         self.state.record(
-            Event(
-                now(),
-                operation,
-                operator(),
-                target,
-                source,
-                result,
-                reason,
-                round(seconds, 2),
-                target_release.to_json() if target_release else None,
-                source_release.to_json() if source_release else None,
-                figures or {},
-            )
+            Event.happening(operation, target, source, result, reason, seconds, target_release, source_release, figures)
         )
 
 

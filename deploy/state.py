@@ -60,6 +60,34 @@ class Event:
         raw = self.target_release if side == "target" else self.source_release
         return Release.from_json(raw) if raw else None
 
+    @classmethod
+    def happening(
+        cls,
+        operation: str,
+        target: str,
+        source: str | None,
+        result: str,
+        reason: str,
+        seconds: float = 0.0,
+        target_release: Release | None = None,
+        source_release: Release | None = None,
+        figures: dict[str, Any] | None = None,
+    ) -> Event:
+        """An operation that ends now, by this process's operator."""
+        return cls(
+            now(),
+            operation,
+            operator(),
+            target,
+            source,
+            result,
+            reason,
+            round(seconds, 2),
+            target_release.to_json() if target_release else None,
+            source_release.to_json() if source_release else None,
+            figures or {},
+        )
+
 
 WATCHING = "watching"
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import hashlib
+
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import train_test_split
 
+from training.bundle_digest import file_sha256
 from training.config import DataConfig, SplitConfig
 from training.errors import TrainingInputError
 
@@ -29,14 +30,6 @@ class Dataset:
     negative_label: str
     numeric: list[str]
     categorical: list[str]
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def load_dataset(cfg: DataConfig) -> Dataset:

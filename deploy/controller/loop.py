@@ -31,7 +31,7 @@ from deploy.nginx_config import ActiveFile
 from deploy.prometheus import MetricsUnavailable, Prometheus
 from deploy.service_keys import read_key
 from deploy.settings import COLORS, other
-from deploy.state import WATCHING, DeployState, Event, StateFile, WatchRecord, now, operator
+from deploy.state import WATCHING, DeployState, Event, StateFile, WatchRecord, now
 
 logger = logging.getLogger("deploy.controller")
 PROMETHEUS_ALERT_AFTER_S = 30.0
@@ -304,17 +304,15 @@ class Controller:
         self, operation: str, target: str, source: str, result: str, reason: str, state: DeployState, figures: dict
     ) -> Event:
         releases = state.colors
-        return Event(
-            now(),
+        return Event.happening(
             operation,
-            operator(),
             target,
             source,
             result,
             reason,
             0.0,
-            releases[target].to_json() if target in releases else None,
-            releases[source].to_json() if source in releases else None,
+            releases.get(target),
+            releases.get(source),
             figures,
         )
 
@@ -332,9 +330,7 @@ class Controller:
             seconds = round(at - self.nginx_down_at, 1)
             reason = f"nginx did not answer for {seconds}s; it answers again"
             logger.warning(reason)
-            event = Event(
-                now(), "proxy", operator(), "nginx", None, "recovered", reason, seconds, figures={"down_s": seconds}
-            )
+            event = Event.happening("proxy", "nginx", None, "recovered", reason, seconds, figures={"down_s": seconds})
             try:
                 with operation_lock(self.settings.DEPLOY_STATE_DIR, "record a proxy outage", 0.0, logger.info):
                     self.state_file.record(event)

@@ -4,12 +4,13 @@ alert receiver (Alertmanager's /api/v2/alerts, or a webhook) that records what i
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlparse
+
+from deploy.tests.http_json import send_json, serve_handler
 
 
 @dataclass
@@ -50,12 +51,7 @@ def _handler(on_get: Callable | None, on_post: Callable | None) -> type[BaseHTTP
             pass
 
         def reply(self, status: int, body: object) -> None:
-            data = json.dumps(body).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
+            send_json(self, status, body)
 
         def do_GET(self) -> None:  # noqa: N802
             assert on_get is not None
@@ -67,17 +63,6 @@ def _handler(on_get: Callable | None, on_post: Callable | None) -> type[BaseHTTP
             self.reply(*on_post(self.path, body))
 
     return Handler
-
-
-@contextmanager
-def _serve(handler: type[BaseHTTPRequestHandler], host: str = "127.0.0.1") -> Iterator[str]:
-    server = ThreadingHTTPServer((host, 0), handler)
-    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
-    try:
-        yield f"http://{host}:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 @contextmanager
@@ -93,7 +78,7 @@ def serve_prometheus(answers: Answers) -> Iterator[str]:
         result = [] if value is None else [{"metric": {}, "value": [0, str(value)]}]
         return 200, {"status": "success", "data": {"resultType": "vector", "result": result}}
 
-    with _serve(_handler(on_get, None)) as url:
+    with serve_handler(_handler(on_get, None)) as url:
         yield url
 
 
@@ -106,5 +91,5 @@ def serve_receiver(received: Received, host: str = "127.0.0.1") -> Iterator[str]
         received.posts.append(body)
         return 200, {}
 
-    with _serve(_handler(None, on_post), host) as url:
+    with serve_handler(_handler(None, on_post), host) as url:
         yield url

@@ -6,14 +6,15 @@ answer 401; an unknown or revoked key is 401."""
 from __future__ import annotations
 
 import json
-import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
+
+from deploy.tests.http_json import send_json, serve_handler
 
 SCHEMA = {
     "features": [
@@ -68,16 +69,12 @@ def handler_for(backend: Backend) -> type[BaseHTTPRequestHandler]:
             pass
 
         def answer(self, status: int, body: dict, deployment: bool = True) -> None:
-            data = json.dumps(body).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            if deployment:
-                self.send_header("X-Deployment-Color", backend.color)
-                self.send_header("X-Model-Version", backend.version)
-                self.send_header("X-App-Revision", backend.revision)
-            self.end_headers()
-            self.wfile.write(data)
+            headers = {
+                "X-Deployment-Color": backend.color,
+                "X-Model-Version": backend.version,
+                "X-App-Revision": backend.revision,
+            }
+            send_json(self, status, body, headers if deployment else None)
 
         def authenticated(self) -> bool:
             """Whether to go on as for an authenticated caller (anonymous open routes and refusals answered here)."""
@@ -139,14 +136,8 @@ def handler_for(backend: Backend) -> type[BaseHTTPRequestHandler]:
 @contextmanager
 def serve(backend: Backend, port: int = 0, host: str = "127.0.0.1") -> Iterator[str]:
     """Serve `backend` on `host`:`port` (0: any free port); its base URL."""
-    server = ThreadingHTTPServer((host, port), handler_for(backend))
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    try:
-        yield f"http://{host}:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serve_handler(handler_for(backend), host, port) as url:
+        yield url
 
 
 @contextmanager
@@ -165,10 +156,5 @@ def serve_text(text: str, port: int = 0) -> Iterator[str]:
             self.end_headers()
             self.wfile.write(data)
 
-    server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
-    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/nginx_status"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serve_handler(Handler, port=port) as url:
+        yield f"{url}/nginx_status"

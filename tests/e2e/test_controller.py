@@ -280,15 +280,16 @@ def test_with_prometheus_down_the_watch_is_not_judged_and_traffic_stays(stack: S
     assert "Prometheus" in last["reason"] or "prometheus" in last["reason"], last["reason"]
 
 
-def doctored_version(stack: Stack, source: str) -> str:
-    """A copy of version `source` as a new version whose threshold flags (almost) every applicant, with a valid
-    digest and in the registry: every check before the sanity gate passes it."""
+def copied_version(stack: Stack, source: str, **metadata_changes: object) -> str:
+    """A copy of version `source` as a new version (its metadata changed as asked), with a valid digest and in the
+    registry: every check before the sanity gate passes it. It stays: the registry knows it, and a number it knows
+    without a bundle would fork the numbering of the next training."""
     root = stack.settings.BUNDLES_DIR / "credit-default"
     version = str(max(int(p.name) for p in root.iterdir() if p.name.isdigit()) + 1)
     shutil.copytree(root / source, root / version)
     metadata_path = root / version / "metadata.json"
     metadata = json.loads(metadata_path.read_text())
-    metadata.update(version=version, threshold=0.001)
+    metadata.update(version=version, **metadata_changes)
     metadata_path.write_text(json.dumps(metadata))
     write_digest(root / version)
     ModelRegistry(stack.settings.mlflow_url, "credit-default").sync(stack.settings.BUNDLES_DIR)
@@ -299,18 +300,16 @@ def test_the_sanity_gate_refuses_a_bundle_that_flags_everyone_and_passes_a_real_
     on_blue(stack)
     blue = stack.state().colors["blue"]
     green_before = stack.state().colors.get("green")
-    version = doctored_version(stack, blue.model_version)
-    try:
-        refused = stack.cli("deploy", "--color", "green", "--model", version)
-    finally:
-        shutil.rmtree(stack.settings.BUNDLES_DIR / "credit-default" / version)  # `latest` must not find it
+    doctored = copied_version(stack, blue.model_version, threshold=0.001)  # flags (almost) every applicant
+    refused = stack.cli("deploy", "--color", "green", "--model", doctored)
+    real = copied_version(stack, blue.model_version)  # the same model as a new version; also the newest again
     assert refused.returncode == 1 and "decision sanity" in refused.stdout, refused.stdout
     assert "--force" in refused.stdout
     assert stack.state().colors.get("green") == green_before, "green keeps its release"
     last = stack.cli_history()[-1]
     assert (last["operation"], last["result"]) == ("deploy", "refused") and "flag" in last["reason"]
 
-    passed = stack.cli("deploy", "--color", "green", "--model", blue.model_version)
+    passed = stack.cli("deploy", "--color", "green", "--model", real)
     assert passed.returncode == 0, passed.stdout + passed.stderr
     sanity = stack.cli_history()[-1]["figures"]["sanity"]
     assert sanity["flagged_share"] == pytest.approx(sanity["training_flagged_share"], abs=0.15), sanity
