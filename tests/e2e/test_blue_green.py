@@ -16,6 +16,7 @@ import requests
 from mlflow.tracking import MlflowClient
 
 from deploy import simulate_traffic
+from deploy.api_keys import ApiKeyStore
 from deploy.context import Context
 from deploy.model_registry import ModelRegistry
 from deploy.nginx_config import ActiveFile
@@ -252,7 +253,8 @@ def test_monitoring_sees_both_colors_in_one_log_and_not_the_deployment_probes(st
     prometheus = bearer((stack.settings.DEPLOY_STATE_DIR / "prometheus" / "api-key").read_text().strip())
     preview = f"{stack.settings.preview_url}/api/metrics"
     assert "feature_drift_psi{" in requests.get(preview, headers=prometheus, timeout=10).text
-    assert requests.get(preview, headers=stack.headers, timeout=10).status_code == 403, "metrics scope only"
+    analyst = bearer(ApiKeyStore(stack.settings.api_keys_file).create(f"{stack.key_name}-analyst", ["score", "read"]))
+    assert requests.get(preview, headers=analyst, timeout=10).status_code == 403, "metrics scope only"
     assert requests.get(f"{api}/metrics", headers=prometheus, timeout=10).status_code == 404, "not public"
     audit = requests.get(
         f"{api}/audit/predictions",
@@ -275,6 +277,7 @@ def mlflow_snapshot(stack: Stack) -> tuple[set[str], set[str]]:
 def test_mlflow_runs_and_registered_versions_survive_down_and_up(stack: Stack, tmp_path: Path) -> None:
     runs, versions = mlflow_snapshot(stack)
     assert {"1", "2"} <= versions and len(runs) >= 6  # two trainings: parent + two candidates each
+    active = public_color(stack)
 
     assert stack.cli("down").returncode == 0
     started = time.monotonic()
@@ -287,4 +290,4 @@ def test_mlflow_runs_and_registered_versions_survive_down_and_up(stack: Stack, t
     mlflow.set_tracking_uri(stack.settings.mlflow_url)
     model_dir = mlflow.artifacts.download_artifacts("models:/credit-default/1", dst_path=str(tmp_path))
     assert any(p.name == "MLmodel" for p in Path(model_dir).iterdir())
-    assert public_color(stack) == "blue"
+    assert public_color(stack) == active, "up brings back the color that had the traffic"
