@@ -256,6 +256,7 @@ def mlflow_snapshot(stack: Stack) -> tuple[set[str], set[str]]:
 def test_mlflow_runs_and_registered_versions_survive_down_and_up(stack: Stack, tmp_path: Path) -> None:
     runs, versions = mlflow_snapshot(stack)
     assert {"1", "2"} <= versions and len(runs) >= 6  # two trainings: parent + two candidates each
+    active = public_color(stack)
 
     assert stack.cli("down").returncode == 0
     started = time.monotonic()
@@ -268,4 +269,4 @@ def test_mlflow_runs_and_registered_versions_survive_down_and_up(stack: Stack, t
     mlflow.set_tracking_uri(stack.settings.mlflow_url)
     model_dir = mlflow.artifacts.download_artifacts("models:/credit-default/1", dst_path=str(tmp_path))
     assert any(p.name == "MLmodel" for p in Path(model_dir).iterdir())
-    assert public_color(stack) == "blue"
+    assert public_color(stack) == active, "up brings back the color that had the traffic"
