@@ -286,8 +286,9 @@ def test_the_release_workflow_deploy_releases_pushed_images_twice_in_a_row(stack
         (stand_in / "ssh").write_text('#!/bin/bash\nfor last; do :; done\nexec bash -c "$last"\n')
         (stand_in / "ssh").chmod(0o755)
         step = find_step(load_workflow(WORKFLOWS_DIR / "release.yml"), "deploy", DEPLOY_STEP)
-        colors = []
+        colors, idle_colors = [], []
         for sha in (first, second):
+            idle_colors.append("green" if public_color(stack) == "blue" else "blue")
             env = {
                 **stack.env,
                 "PATH": f"{stand_in}:{os.environ['PATH']}",
@@ -310,7 +311,13 @@ def test_the_release_workflow_deploy_releases_pushed_images_twice_in_a_row(stack
             colors.append(color)
             images = running_images(stack, color)
             assert all(ref.startswith(f"{registry.host()}/acme/credit-risk/") for ref in images.values()), images
-        assert colors == ["green", "blue"], "each release went to whichever color was idle"
+        moves = [
+            e
+            for e in stack.history()
+            if e["operation"] in ("failover", "watch") and e["result"] in ("failed over", "rolled back")
+        ]
+        assert colors == idle_colors, f"each release went to the color idle when it began; controller: {moves}"
+        assert colors[0] != colors[1], "the second release went to the color the first left idle"
         assert stack.cli_history()[-1]["operator"] == "release-workflow:e2e:run-1"
     finally:
         registry.stop()
