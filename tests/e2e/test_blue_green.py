@@ -232,6 +232,15 @@ def monitoring_summary(stack: Stack, at_least: int = 0, timeout_s: float = 15.0)
         time.sleep(0.2)
 
 
+def known_within(url: str, headers: dict[str, str], seconds: float = 10) -> requests.Response:
+    """The answer to a new key once the backend has re-read its key store (checked every API_KEYS_RECHECK_S)."""
+    deadline = time.monotonic() + seconds
+    while (response := requests.get(url, headers=headers, timeout=10)).status_code == 401:
+        assert time.monotonic() < deadline, f"the new key is still unknown after {seconds} s: {response.text}"
+        time.sleep(0.2)
+    return response
+
+
 def test_monitoring_sees_both_colors_in_one_log_and_not_the_deployment_probes(stack: Stack) -> None:
     on_blue(stack)
     api = f"{stack.settings.public_url}/api"
@@ -254,7 +263,7 @@ def test_monitoring_sees_both_colors_in_one_log_and_not_the_deployment_probes(st
     preview = f"{stack.settings.preview_url}/api/metrics"
     assert "feature_drift_psi{" in requests.get(preview, headers=prometheus, timeout=10).text
     analyst = bearer(ApiKeyStore(stack.settings.api_keys_file).create(f"{stack.key_name}-analyst", ["score", "read"]))
-    assert requests.get(preview, headers=analyst, timeout=10).status_code == 403, "metrics scope only"
+    assert known_within(preview, analyst).status_code == 403, "metrics scope only"
     assert requests.get(f"{api}/metrics", headers=prometheus, timeout=10).status_code == 404, "not public"
     audit = requests.get(
         f"{api}/audit/predictions",
