@@ -37,10 +37,11 @@ def test_every_image_goes_to_ghcr_with_sha_date_latest_and_version_tags() -> Non
         "type=raw,value=latest,enable=${{ github.ref == 'refs/heads/main' }}",
         "type=ref,event=tag",
     ]
-    [(_, build)] = steps_using({"jobs": {"publish": publish}}, "docker/build-push-action")
-    assert build["with"]["push"] is True
-    assert build["with"]["tags"] == "${{ steps.meta.outputs.tags }}"
-    assert "cache-from" not in build["with"], "releases are built without caches other runs wrote"
+    scanned, pushed = [step for _, step in steps_using({"jobs": {"publish": publish}}, "docker/build-push-action")]
+    assert (scanned["with"]["push"], scanned["with"]["load"], pushed["with"]["push"]) == (False, True, True)
+    assert pushed["with"]["tags"] == "${{ steps.meta.outputs.tags }}"
+    for build in (scanned, pushed):
+        assert "cache-from" not in build["with"], "releases are built without caches other runs wrote"
     [(_, login)] = steps_using({"jobs": {"publish": publish}}, "docker/login-action")
     assert login["with"]["registry"] == "ghcr.io"
     assert login["with"]["password"] == "${{ secrets.GITHUB_TOKEN }}"
@@ -123,5 +124,7 @@ def test_the_deploy_command_releases_the_pushed_images_of_the_released_commit(tm
 
 
 def test_the_published_images_report_the_released_commit() -> None:
-    [(_, build)] = steps_using({"jobs": {"publish": RELEASE["jobs"]["publish"]}}, "docker/build-push-action")
-    assert "REVISION=${{ github.sha }}" in build["with"]["build-args"].splitlines()
+    builds = steps_using({"jobs": {"publish": RELEASE["jobs"]["publish"]}}, "docker/build-push-action")
+    assert len(builds) == 2, "the scanned build and the push"
+    for _, build in builds:
+        assert "REVISION=${{ github.sha }}" in build["with"]["build-args"].splitlines()
