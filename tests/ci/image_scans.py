@@ -183,8 +183,8 @@ def permission_problems(workflow: dict[str, Any]) -> list[str]:
     """security-events: write on exactly the jobs that upload SARIF; nothing written at workflow level."""
     problems = []
     top = workflow.get("permissions", {})
-    if top in ("write-all", "read-all") or (isinstance(top, dict) and "write" in top.values()):
-        problems.append(f"workflow-level permissions grant more than nothing/read: {top!r}")
+    if top == "write-all" or (isinstance(top, dict) and "write" in top.values()):
+        problems.append(f"workflow-level permissions must stay read-only, not {top!r}")
     for job_id, job in workflow["jobs"].items():
         granted = job.get("permissions")
         writes = isinstance(granted, dict) and granted.get("security-events") == "write"
