@@ -28,6 +28,7 @@ def train(ctx: Context) -> int:
     ctx.require_docker()
     compose = ctx.compose()
     ctx.say(f"train: starting mlflow ({ctx.settings.mlflow_url}), then the trainer job")
+    ctx.ensure_credentials()
     compose.up(["mlflow"])
     compose.train(git_commit(ctx))
     ctx.say(f"train: newest model is v{bundles.newest(ctx.settings.BUNDLES_DIR, MODEL_NAME)}")
@@ -62,6 +63,7 @@ def up(ctx: Context) -> int:
         ctx.compose().build(SHARED_SERVICES)
         active = ctx.active_file.ensure(ctx.settings.STACK_NET)
         alerting_changed = monitoring.write_configs(ctx.settings, bounds)
+        ctx.ensure_credentials()
         ctx.compose().up(["mlflow"])
         if not bundles.versions(ctx.settings.BUNDLES_DIR, MODEL_NAME):
             ctx.say(f"up: [2/5] no model in {ctx.settings.BUNDLES_DIR}: training one in the trainer container")
@@ -85,7 +87,6 @@ def up(ctx: Context) -> int:
             f"up: [4/5] starting {', '.join(services)} (running containers are left as they are), then nginx, "
             f"{', '.join(MONITORING_SERVICES)}"
         )
-        ctx.ensure_credentials()
         ctx.compose().up(services, keep_existing=True, no_deps=True)
         ctx.compose().up(["nginx"], no_deps=True)
         ctx.compose().up(MONITORING_SERVICES, no_deps=True)
