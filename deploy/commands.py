@@ -12,6 +12,7 @@ from deploy.compose import ServiceStatus, docker_available, stack_services
 from deploy.context import Context, git_commit
 from deploy.errors import UsageError
 from deploy.images import ensure_release_images
+from deploy.mlflow_credentials import CLIENT_FILE
 from deploy.networks import clash, free_stack_net, used_subnets
 from deploy.plan import plan_release
 from deploy.probe import Expected, serving
@@ -108,7 +109,8 @@ def up(ctx: Context) -> int:
         f"  analyst UI   http://localhost:{ctx.settings.PUBLIC_PORT}/\n"
         f"  API docs     http://localhost:{ctx.settings.PUBLIC_PORT}/api/docs\n"
         f"  preview      http://localhost:{ctx.settings.PREVIEW_PORT}/  (the idle stack, {other(active)})\n"
-        f"  MLflow UI    {ctx.settings.mlflow_url}\n"
+        f"  MLflow UI    {ctx.settings.mlflow_url}  (user and password: "
+        f"{ctx.settings.DEPLOY_STATE_DIR / CLIENT_FILE})\n"
         f"  Prometheus   {ctx.settings.prometheus_url}   Alertmanager {ctx.settings.alertmanager_url}"
         f"{'' if ctx.settings.ALERT_WEBHOOK_URL else '  (no ALERT_WEBHOOK_URL: alerts go nowhere)'}\n"
         f"  controller   probes both colors, fails over and watches switches (`make status`){hint}"
