@@ -35,11 +35,13 @@ system-deps: ## Debian packages the tests and benchmarks use (wrk, chromium), if
 
 STACK_MLFLOW ?= http://127.0.0.1:5000
 
-# The MLflow store for training: $MLFLOW_TRACKING_URI, else the stack's server if it answers, else mlruns/.
+# The MLflow store for training: $MLFLOW_TRACKING_URI, else the stack's server if it answers (with the MLflow
+# credentials `make up` wrote into the state directory), else mlruns/.
 define with_tracking_uri
 	@uri="$${MLFLOW_TRACKING_URI:-}"; \
 	if [ -z "$$uri" ] && $(PY) -c "import urllib.request; urllib.request.urlopen('$(STACK_MLFLOW)/health', timeout=2)" 2>/dev/null; then \
 	    uri=$(STACK_MLFLOW); echo "make $@: the stack's MLflow server answers: tracking and registry at $$uri"; \
+	    if [ -r "$(STATE_DIR)/mlflow/client.env" ]; then set -a; . "$(STATE_DIR)/mlflow/client.env"; set +a; fi; \
 	fi; \
 	env $${uri:+MLFLOW_TRACKING_URI=$$uri} $(1)
 endef

@@ -108,7 +108,7 @@ def run_access(args: argparse.Namespace, ctx: Context) -> int:
     if args.command == "audit":
         return access.audit(ctx, args.author, args.window, args.limit)
     ctx.ensure_credentials()
-    ctx.say(f"credentials: ready in {ctx.settings.DEPLOY_STATE_DIR} (auth/, ui/, cli/, prometheus/)")
+    ctx.say(f"credentials: ready in {ctx.settings.DEPLOY_STATE_DIR} (auth/, ui/, cli/, prometheus/, mlflow/)")
     return 0
 
 

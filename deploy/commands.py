@@ -12,6 +12,7 @@ from deploy.compose import ServiceStatus, docker_available, stack_services
 from deploy.context import Context, git_commit
 from deploy.errors import UsageError
 from deploy.images import ensure_release_images
+from deploy.mlflow_credentials import CLIENT_FILE
 from deploy.networks import clash, free_stack_net, used_subnets
 from deploy.plan import plan_release
 from deploy.probe import Expected, serving
@@ -28,6 +29,7 @@ def train(ctx: Context) -> int:
     ctx.require_docker()
     compose = ctx.compose()
     ctx.say(f"train: starting mlflow ({ctx.settings.mlflow_url}), then the trainer job")
+    ctx.ensure_credentials()
     compose.up(["mlflow"])
     compose.train(git_commit(ctx))
     ctx.say(f"train: newest model is v{bundles.newest(ctx.settings.BUNDLES_DIR, MODEL_NAME)}")
@@ -62,6 +64,7 @@ def up(ctx: Context) -> int:
         ctx.compose().build(SHARED_SERVICES)
         active = ctx.active_file.ensure(ctx.settings.STACK_NET)
         alerting_changed = monitoring.write_configs(ctx.settings, bounds)
+        ctx.ensure_credentials()
         ctx.compose().up(["mlflow"])
         if not bundles.versions(ctx.settings.BUNDLES_DIR, MODEL_NAME):
             ctx.say(f"up: [2/5] no model in {ctx.settings.BUNDLES_DIR}: training one in the trainer container")
@@ -85,7 +88,6 @@ def up(ctx: Context) -> int:
             f"up: [4/5] starting {', '.join(services)} (running containers are left as they are), then nginx, "
             f"{', '.join(MONITORING_SERVICES)}"
         )
-        ctx.ensure_credentials()
         ctx.compose().up(services, keep_existing=True, no_deps=True)
         ctx.compose().up(["nginx"], no_deps=True)
         ctx.compose().up(MONITORING_SERVICES, no_deps=True)
@@ -107,7 +109,8 @@ def up(ctx: Context) -> int:
         f"  analyst UI   http://localhost:{ctx.settings.PUBLIC_PORT}/\n"
         f"  API docs     http://localhost:{ctx.settings.PUBLIC_PORT}/api/docs\n"
         f"  preview      http://localhost:{ctx.settings.PREVIEW_PORT}/  (the idle stack, {other(active)})\n"
-        f"  MLflow UI    {ctx.settings.mlflow_url}\n"
+        f"  MLflow UI    {ctx.settings.mlflow_url}  (user and password: "
+        f"{ctx.settings.DEPLOY_STATE_DIR / CLIENT_FILE})\n"
         f"  Prometheus   {ctx.settings.prometheus_url}   Alertmanager {ctx.settings.alertmanager_url}"
         f"{'' if ctx.settings.ALERT_WEBHOOK_URL else '  (no ALERT_WEBHOOK_URL: alerts go nowhere)'}\n"
         f"  controller   probes both colors, fails over and watches switches (`make status`){hint}"

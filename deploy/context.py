@@ -14,6 +14,7 @@ from deploy.controller_config import ControllerConfig, load_controller_config
 from deploy.errors import DeployError, UsageError
 from deploy.images import Images
 from deploy.lock import operation_lock
+from deploy.mlflow_credentials import client_credentials, ensure_mlflow_credentials
 from deploy.model_registry import ModelRegistry
 from deploy.nginx_config import ActiveFile
 from deploy.probe import GateError, HttpChecks
@@ -46,7 +47,9 @@ class Context:
         )
         self.images = Images(self.runner)
         if self.registry is None:
-            self.registry = ModelRegistry(self.settings.mlflow_url, MODEL_NAME)
+            self.registry = ModelRegistry(
+                self.settings.mlflow_url, MODEL_NAME, credentials=lambda: client_credentials(self.settings)
+            )
 
     def compose(self) -> Compose:
         """A compose runner with every color's pinned release (read fresh from the state file)."""
@@ -62,8 +65,10 @@ class Context:
         return cli_key(self.settings)
 
     def ensure_credentials(self) -> None:
-        """The key store, the service keys and the directories the stacks mount, before a stack starts."""
+        """The key store, the service keys, MLflow's credentials and the directories the stacks mount, before a
+        stack starts."""
         ensure_service_keys(self.settings, self.say)
+        ensure_mlflow_credentials(self.settings, self.say)
         self.settings.analysts_file.parent.mkdir(parents=True, exist_ok=True)
 
     def require_docker(self) -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from typing import TYPE_CHECKING
@@ -27,15 +27,22 @@ CLIENT_ENVIRONMENT = {"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "1", "MLFLOW_HTTP_REQUE
 
 
 class ModelRegistry:
-    """One registered model in the MLflow server at `uri`."""
+    """One registered model in the MLflow server at `uri`; `credentials`: MLflow's MLFLOW_TRACKING_USERNAME and
+    _PASSWORD for a server behind its basic-auth app (read when first needed: `make up` may create them later)."""
 
-    def __init__(self, uri: str, model_name: str) -> None:
+    def __init__(self, uri: str, model_name: str, credentials: Callable[[], Mapping[str, str]] = lambda: {}) -> None:
         self.uri = uri
         self.model_name = model_name
+        self.credentials = credentials
         self._client: MlflowClient | None = None
+
+    def _authenticate(self) -> None:
+        """MLflow's client reads the basic-auth user and password from the environment, at each request."""
+        os.environ.update(self.credentials())
 
     @property
     def client(self) -> MlflowClient:
+        self._authenticate()
         if self._client is None:
             from mlflow.tracking import MlflowClient
 
@@ -77,6 +84,7 @@ class ModelRegistry:
         from training.errors import TrainingInputError
         from training.registry import sync_bundles
 
+        self._authenticate()
         mlflow.set_tracking_uri(self.uri)
         mlflow.set_experiment(IMPORT_EXPERIMENT)
         try:

@@ -15,6 +15,7 @@ import yaml
 
 from deploy.compose import Compose
 from deploy.controller_config import DEFAULT_CONFIG
+from deploy.mlflow_credentials import client_credentials
 from deploy.networks import free_stack_net, used_subnets
 from deploy.settings import DeploySettings
 from tests.kit.ports import free_port
@@ -85,7 +86,10 @@ def stack(docker_engine: None, tmp_path_factory: pytest.TempPathFactory, alert_r
         test_stack.record(up_with_training_seconds=round(time.monotonic() - started, 1), image_sizes=image_sizes())
         trained = test_stack.cli("train")
         assert trained.returncode == 0, trained.stdout + trained.stderr
-        yield test_stack
+        with pytest.MonkeyPatch.context() as patch:  # the tests' own MLflow clients sign in as the deploy CLI does
+            for name, value in client_credentials(settings).items():
+                patch.setenv(name, value)
+            yield test_stack
     finally:
         Compose(settings, {}).down(volumes=True)
         shutil.rmtree(work, ignore_errors=True)

@@ -300,3 +300,26 @@ def test_mlflow_runs_and_registered_versions_survive_down_and_up(stack: Stack, t
     model_dir = mlflow.artifacts.download_artifacts("models:/credit-default/1", dst_path=str(tmp_path))
     assert any(p.name == "MLmodel" for p in Path(model_dir).iterdir())
     assert public_color(stack) == active, "up brings back the color that had the traffic"
+
+
+# From inside a container: the status of an MLflow API call without credentials, or the error reaching MLflow.
+MLFLOW_PROBE = """
+import urllib.error, urllib.request
+try:
+    urllib.request.urlopen("http://mlflow:5000/api/2.0/mlflow/experiments/search?max_results=1", timeout=5)
+    print(200)
+except urllib.error.HTTPError as exc:
+    print(exc.code)
+except OSError as exc:
+    print(type(exc).__name__)
+"""
+
+
+def test_mlflow_asks_for_credentials_and_only_the_trainer_reaches_it(stack: Stack) -> None:
+    compose = stack.compose()
+    trainer = compose.run("run", "--rm", "--no-deps", "-T", "trainer", "python", "-c", MLFLOW_PROBE, capture=True)
+    assert trainer.stdout.split()[-1] == "401", "MLflow refuses a request without credentials"
+    with_key = MlflowClient(tracking_uri=stack.settings.mlflow_url).get_experiment_by_name("credit-default")
+    assert with_key is not None, "the credentials `make up` wrote open it"
+    frontend = compose.exec("frontend-blue", "python", "-c", MLFLOW_PROBE)
+    assert frontend.stdout.split()[-1] in {"URLError", "gaierror"}, f"the UI must not reach MLflow: {frontend.stdout}"
