@@ -13,6 +13,7 @@ from deploy.context import Context, git_commit
 from deploy.errors import UsageError
 from deploy.images import ensure_release_images
 from deploy.networks import clash, free_stack_net, used_subnets
+from deploy.nginx_config import EdgeLimits
 from deploy.plan import plan_release
 from deploy.probe import Expected, serving
 from deploy.release import checkout_tag, release_images, short
@@ -44,6 +45,18 @@ def build(ctx: Context) -> int:
     return 0
 
 
+def reload_nginx(ctx: Context, limits: EdgeLimits) -> None:
+    """nginx re-reads its configuration (new per-client limits): a graceful reload, no connection is closed."""
+    done = ctx.compose().exec("nginx", "nginx", "-s", "reload")
+    if done.returncode == 0:
+        ctx.say(
+            f"up: nginx limits each client on /api/ to {limits.rate} requests/s (burst {limits.burst}) and "
+            f"{limits.connections} requests at once"
+        )
+    else:
+        ctx.say(f"up: WARNING: nginx did not re-read its limits ({done.stderr.strip()[-200:]}): `make up` again")
+
+
 def up(ctx: Context) -> int:
     """Shared services built and started, each color on its pinned release (never re-created), nginx in front."""
     started = time.monotonic()
@@ -61,6 +74,8 @@ def up(ctx: Context) -> int:
         ctx.say(f"up: [1/5] building the shared images ({', '.join(SHARED_SERVICES)}; cached layers are reused)")
         ctx.compose().build(SHARED_SERVICES)
         active = ctx.active_file.ensure(ctx.settings.STACK_NET)
+        limits = EdgeLimits.from_settings(ctx.settings)
+        limits_changed = ctx.active_file.write_limits(limits)
         alerting_changed = monitoring.write_configs(ctx.settings, bounds)
         ctx.compose().up(["mlflow"])
         if not bundles.versions(ctx.settings.BUNDLES_DIR, MODEL_NAME):
@@ -88,6 +103,8 @@ def up(ctx: Context) -> int:
         ctx.ensure_credentials()
         ctx.compose().up(services, keep_existing=True, no_deps=True)
         ctx.compose().up(["nginx"], no_deps=True)
+        if limits_changed:
+            reload_nginx(ctx, limits)
         ctx.compose().up(MONITORING_SERVICES, no_deps=True)
         if alerting_changed:
             monitoring.reload_alertmanager(ctx.settings, ctx.say)

@@ -9,14 +9,16 @@ gives each color's containers on the stack network, so re-created containers nee
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from deploy.files import write_atomic
-from deploy.settings import COLORS
+from deploy.settings import COLORS, DeploySettings
 
 MARKER = "green-is-active"
 UPSTREAMS = "upstreams.conf"
 STATUS_ACCESS = "status-access.conf"
+LIMITS = "limits.conf"
 LEGACY_ACTIVE_FILE = "active.conf"  # the first mechanism (a reloaded `set` file), migrated by ensure()
 DEFAULT_ACTIVE = "blue"
 HOSTS = {
@@ -52,6 +54,33 @@ def render_upstreams(stack_net: str) -> str:
                 "}\n"
             )
     return "\n".join(blocks)
+
+
+@dataclass(frozen=True)
+class EdgeLimits:
+    """What one client address may send to the public port's /api/ (nginx counts it by $binary_remote_addr)."""
+
+    rate: int  # requests per second, sustained
+    burst: int  # requests above the rate served at once (nodelay) before the 429s start
+    connections: int  # requests in progress at once
+
+    @classmethod
+    def from_settings(cls, settings: DeploySettings) -> EdgeLimits:
+        return cls(settings.API_RATE_PER_CLIENT, settings.API_BURST_PER_CLIENT, settings.API_CONNECTIONS_PER_CLIENT)
+
+
+def render_limits(limits: EdgeLimits) -> str:
+    """The per-client zones and limits, included at nginx's http level. Their key, $api_client (nginx.conf), is the
+    client's address on the public port's /api/ and empty (not counted) everywhere else. A 10 MB zone holds the
+    state of about 160,000 addresses."""
+    return (
+        "# Written by `python -m deploy.cli up` (deploy/nginx_config.py) from API_RATE_PER_CLIENT,\n"
+        "# API_BURST_PER_CLIENT and API_CONNECTIONS_PER_CLIENT; do not edit by hand.\n"
+        f"limit_req_zone $api_client zone=api_rate:10m rate={limits.rate}r/s;\n"
+        "limit_conn_zone $api_client zone=api_conn:10m;\n"
+        f"limit_req zone=api_rate burst={limits.burst} nodelay;\n"
+        f"limit_conn api_conn {limits.connections};\n"
+    )
 
 
 class ActiveFile:
@@ -94,3 +123,12 @@ class ActiveFile:
             self.write("green" if "set $active_color green;" in legacy.read_text(encoding="utf-8") else "blue")
             legacy.unlink()
         return self.active()
+
+    def write_limits(self, limits: EdgeLimits) -> bool:
+        """The per-client limits written for nginx; whether they changed (a running nginx then needs a reload)."""
+        path = self.directory / LIMITS
+        text = render_limits(limits)
+        if path.exists() and path.read_text(encoding="utf-8") == text:
+            return False
+        write_atomic(path, text)
+        return True
