@@ -111,6 +111,7 @@ def test_every_route_sends_the_security_headers_for_what_it_serves() -> None:
     for header in ("X-Content-Type-Options nosniff", "Referrer-Policy", "X-Frame-Options SAMEORIGIN"):
         assert f"add_header {header}" in common
     assert "Permissions-Policy" in common and common.count(" always;") == 4
+    assert common.count("proxy_hide_header ") == 5, "never sent twice"
     assert "default-src 'none'; frame-ancestors 'none'" in read("snippets/headers-api.conf")
     assert "frame-ancestors 'self'\"" in read("snippets/headers-ui.conf"), "Streamlit's inline code is untouched"
     docs = read("snippets/headers-api-docs.conf")

@@ -15,7 +15,7 @@ import pytest
 import requests
 
 from tests.e2e.stack import ROOT, Stack
-from tests.e2e.test_blue_green import deployed_green, example_applicant, on_blue, public_color
+from tests.e2e.test_blue_green import deployed_green, example_applicant, on_blue, public_color, websocket_status
 from tests.kit.analysts import ANALYST, PASSWORD, analyst_store
 from tests.kit.chromium import CHROMIUM, Chromium
 
@@ -162,14 +162,7 @@ def test_security_headers_on_the_ui_and_the_api_and_streamlit_still_works(stack:
     assert health.status_code == 200 and health.headers["Content-Security-Policy"].startswith("default-src 'none'")
     docs = requests.get(f"{url}/api/docs", timeout=10)
     assert docs.status_code == 200 and "https://cdn.jsdelivr.net" in docs.headers["Content-Security-Policy"]
-    upgrade = {
-        "Connection": "Upgrade",
-        "Upgrade": "websocket",
-        "Sec-WebSocket-Version": "13",
-        "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==",
-    }
-    with requests.get(f"{url}/_stcore/stream", headers=upgrade, timeout=10, stream=True) as stream:
-        assert stream.status_code == 101, "Streamlit's websocket opens through nginx"
+    assert websocket_status(url) == 101, "Streamlit's websocket opens through nginx"
 
 
 def test_a_burst_from_one_client_gets_429_with_retry_after_and_the_client_is_served_again(stack: Stack) -> None:
