@@ -18,7 +18,8 @@ from deploy.settings import COLORS, DeploySettings
 MARKER = "green-is-active"
 UPSTREAMS = "upstreams.conf"
 STATUS_ACCESS = "status-access.conf"
-LIMITS = "limits.conf"
+LIMIT_ZONES = "limit-zones.conf"
+API_LIMITS = "api-limits.conf"
 LEGACY_ACTIVE_FILE = "active.conf"  # the first mechanism (a reloaded `set` file), migrated by ensure()
 DEFAULT_ACTIVE = "blue"
 HOSTS = {
@@ -69,18 +70,23 @@ class EdgeLimits:
         return cls(settings.API_RATE_PER_CLIENT, settings.API_BURST_PER_CLIENT, settings.API_CONNECTIONS_PER_CLIENT)
 
 
-def render_limits(limits: EdgeLimits) -> str:
-    """The per-client zones and limits, included at nginx's http level. Their key, $api_client (nginx.conf), is the
-    client's address on the public port's /api/ and empty (not counted) everywhere else. A 10 MB zone holds the
-    state of about 160,000 addresses."""
-    return (
+def render_limits(limits: EdgeLimits) -> dict[str, str]:
+    """The files of the per-client limits: the zones (nginx's http level) and the limits (in every /api/ location,
+    snippets/api-proxy.conf; the location is matched on the decoded path, so no spelling of /api/ escapes it). Their
+    key, $api_client (nginx.conf), is the client's address on the public port and empty (not counted) on the
+    preview port. A 10 MB zone holds the state of about 160,000 addresses."""
+    header = (
         "# Written by `python -m deploy.cli up` (deploy/nginx_config.py) from API_RATE_PER_CLIENT,\n"
         "# API_BURST_PER_CLIENT and API_CONNECTIONS_PER_CLIENT; do not edit by hand.\n"
-        f"limit_req_zone $api_client zone=api_rate:10m rate={limits.rate}r/s;\n"
-        "limit_conn_zone $api_client zone=api_conn:10m;\n"
-        f"limit_req zone=api_rate burst={limits.burst} nodelay;\n"
-        f"limit_conn api_conn {limits.connections};\n"
     )
+    return {
+        LIMIT_ZONES: header
+        + f"limit_req_zone $api_client zone=api_rate:10m rate={limits.rate}r/s;\n"
+        + "limit_conn_zone $api_client zone=api_conn:10m;\n",
+        API_LIMITS: header
+        + f"limit_req zone=api_rate burst={limits.burst} nodelay;\n"
+        + f"limit_conn api_conn {limits.connections};\n",
+    }
 
 
 class ActiveFile:
@@ -126,9 +132,10 @@ class ActiveFile:
 
     def write_limits(self, limits: EdgeLimits) -> bool:
         """The per-client limits written for nginx; whether they changed (a running nginx then needs a reload)."""
-        path = self.directory / LIMITS
-        text = render_limits(limits)
-        if path.exists() and path.read_text(encoding="utf-8") == text:
-            return False
-        write_atomic(path, text)
-        return True
+        changed = False
+        for name, text in render_limits(limits).items():
+            path = self.directory / name
+            if not path.exists() or path.read_text(encoding="utf-8") != text:
+                write_atomic(path, text)
+                changed = True
+        return changed

@@ -19,7 +19,7 @@ from app.core.errors import ApiError
 from deploy.commands import reload_nginx
 from deploy.context import Context
 from deploy.errors import UsageError
-from deploy.nginx_config import LIMITS, ActiveFile, EdgeLimits, render_limits
+from deploy.nginx_config import API_LIMITS, LIMIT_ZONES, ActiveFile, EdgeLimits, render_limits
 from deploy.settings import ROOT, DeploySettings
 from deploy.tests.fake_docker import FakeDocker
 from tests.kit.docker import ensure_docker_engine
@@ -50,15 +50,20 @@ def test_the_limits_are_settings_with_generous_defaults_and_bad_values_are_named
 
 
 def test_the_rendered_limits_count_each_client_address_on_the_public_api_only() -> None:
-    text = render_limits(EdgeLimits(rate=20, burst=5, connections=3))
-    assert "limit_req_zone $api_client zone=api_rate:10m rate=20r/s;" in text
-    assert "limit_conn_zone $api_client zone=api_conn:10m;" in text
-    assert "limit_req zone=api_rate burst=5 nodelay;" in text and "limit_conn api_conn 3;" in text
+    files = render_limits(EdgeLimits(rate=20, burst=5, connections=3))
+    assert "limit_req_zone $api_client zone=api_rate:10m rate=20r/s;" in files[LIMIT_ZONES]
+    assert "limit_conn_zone $api_client zone=api_conn:10m;" in files[LIMIT_ZONES]
+    assert "limit_req zone=api_rate burst=5 nodelay;" in files[API_LIMITS]
+    assert "limit_conn api_conn 3;" in files[API_LIMITS]
     main = read("nginx.conf")
-    key = re.search(r'map "\$server_port:\$request_uri" \$api_client \{\n(.*?)\}', main, re.S)
-    assert key and '"~^8080:/api(/|\\?|$)" $binary_remote_addr;' in key.group(1) and 'default "";' in key.group(1)
+    key = re.search(r"map \$server_port \$api_client \{\n(.*?)\}", main, re.S)
+    assert key and "8080 $binary_remote_addr;" in key.group(1) and 'default "";' in key.group(1)
     assert "limit_req_status 429;" in main and "limit_conn_status 429;" in main
-    assert "include /etc/nginx/active/limits.conf;" in main
+    assert "include /etc/nginx/active/limit-zones.conf;" in main
+    assert "include /etc/nginx/active/api-limits.conf;" in read("snippets/api-proxy.conf"), "every /api/ location"
+    routes = locations(read("snippets/stack-routes.conf"))
+    api = [match for match in routes if "/api/" in match]
+    assert len(api) == 4 and all("include /etc/nginx/snippets/api-proxy.conf;" in routes[m] for m in api)
 
 
 def test_writing_the_limits_says_whether_they_changed_and_a_change_reloads_nginx(tmp_path: Path) -> None:
@@ -66,8 +71,9 @@ def test_writing_the_limits_says_whether_they_changed_and_a_change_reloads_nginx
     assert active.write_limits(EdgeLimits(500, 1000, 64)) is True
     assert active.write_limits(EdgeLimits(500, 1000, 64)) is False, "the same values: no reload"
     assert active.write_limits(EdgeLimits(20, 5, 64)) is True
-    assert (tmp_path / LIMITS).read_text() == render_limits(EdgeLimits(20, 5, 64))
-    assert [p.name for p in tmp_path.iterdir()] == [LIMITS], "no temp file left"
+    for name, text in render_limits(EdgeLimits(20, 5, 64)).items():
+        assert (tmp_path / name).read_text() == text
+    assert sorted(p.name for p in tmp_path.iterdir()) == [API_LIMITS, LIMIT_ZONES], "no temp file left"
     docker, lines = FakeDocker(), []
     settings = DeploySettings(COMPOSE_PROJECT_NAME="unit", DEPLOY_STATE_DIR=tmp_path / "state")
     reload_nginx(Context(settings, say=lines.append, runner=docker), EdgeLimits(20, 5, 64))
@@ -196,6 +202,8 @@ def test_nginx_answers_its_own_refusals_on_the_api_as_json(edge: str) -> None:
         statuses = [session.get(f"{edge}/api/health", timeout=10) for _ in range(12)]
     limited = [r for r in statuses if r.status_code == 429]
     assert limited, [r.status_code for r in statuses]
+    spelled = requests.get(f"{edge}/%61pi/health", timeout=10)
+    assert spelled.status_code == 429, "another spelling of /api/ is the same location, limited the same"
     assert "retry after" in assert_api_error(limited[0], 429)["detail"] and limited[0].headers["Retry-After"] == "1"
     ui = [requests.get(f"{edge}/", timeout=10).status_code for _ in range(12)]
     assert 429 not in ui, "the UI's routes are not rate limited"
