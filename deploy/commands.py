@@ -14,6 +14,7 @@ from deploy.errors import UsageError
 from deploy.images import ensure_release_images
 from deploy.mlflow_credentials import CLIENT_FILE
 from deploy.networks import clash, free_stack_net, used_subnets
+from deploy.nginx_config import EdgeLimits
 from deploy.plan import plan_release
 from deploy.probe import Expected, serving
 from deploy.release import checkout_tag, release_images, short
@@ -46,6 +47,18 @@ def build(ctx: Context) -> int:
     return 0
 
 
+def reload_nginx(ctx: Context, limits: EdgeLimits) -> None:
+    """nginx re-reads its configuration (new per-client limits): a graceful reload, no connection is closed."""
+    done = ctx.compose().exec("nginx", "nginx", "-s", "reload")
+    if done.returncode == 0:
+        ctx.say(
+            f"up: nginx limits each client on /api/ to {limits.rate} requests/s (burst {limits.burst}) and "
+            f"{limits.connections} requests at once"
+        )
+    else:
+        ctx.say(f"up: WARNING: nginx did not re-read its limits ({done.stderr.strip()[-200:]}): `make up` again")
+
+
 def up(ctx: Context) -> int:
     """Shared services built and started, each color on its pinned release (never re-created), nginx in front."""
     started = time.monotonic()
@@ -63,6 +76,8 @@ def up(ctx: Context) -> int:
         ctx.say(f"up: [1/5] building the shared images ({', '.join(SHARED_SERVICES)}; cached layers are reused)")
         ctx.compose().build(SHARED_SERVICES)
         active = ctx.active_file.ensure(ctx.settings.STACK_NET)
+        limits = EdgeLimits.from_settings(ctx.settings)
+        limits_changed = ctx.active_file.write_limits(limits)
         alerting_changed = monitoring.write_configs(ctx.settings, bounds)
         ctx.ensure_credentials()
         ctx.compose().up(["mlflow"])
@@ -90,6 +105,8 @@ def up(ctx: Context) -> int:
         )
         ctx.compose().up(services, keep_existing=True, no_deps=True)
         ctx.compose().up(["nginx"], no_deps=True)
+        if limits_changed:
+            reload_nginx(ctx, limits)
         ctx.compose().up(MONITORING_SERVICES, no_deps=True)
         if alerting_changed:
             monitoring.reload_alertmanager(ctx.settings, ctx.say)

@@ -9,14 +9,17 @@ gives each color's containers on the stack network, so re-created containers nee
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from deploy.files import write_atomic
-from deploy.settings import COLORS
+from deploy.settings import COLORS, DeploySettings
 
 MARKER = "green-is-active"
 UPSTREAMS = "upstreams.conf"
 STATUS_ACCESS = "status-access.conf"
+LIMIT_ZONES = "limit-zones.conf"
+API_LIMITS = "api-limits.conf"
 LEGACY_ACTIVE_FILE = "active.conf"  # the first mechanism (a reloaded `set` file), migrated by ensure()
 DEFAULT_ACTIVE = "blue"
 HOSTS = {
@@ -52,6 +55,38 @@ def render_upstreams(stack_net: str) -> str:
                 "}\n"
             )
     return "\n".join(blocks)
+
+
+@dataclass(frozen=True)
+class EdgeLimits:
+    """What one client address may send to the public port's /api/ (nginx counts it by $binary_remote_addr)."""
+
+    rate: int  # requests per second, sustained
+    burst: int  # requests above the rate served at once (nodelay) before the 429s start
+    connections: int  # requests in progress at once
+
+    @classmethod
+    def from_settings(cls, settings: DeploySettings) -> EdgeLimits:
+        return cls(settings.API_RATE_PER_CLIENT, settings.API_BURST_PER_CLIENT, settings.API_CONNECTIONS_PER_CLIENT)
+
+
+def render_limits(limits: EdgeLimits) -> dict[str, str]:
+    """The files of the per-client limits: the zones (nginx's http level) and the limits (in every /api/ location,
+    snippets/api-proxy.conf; the location is matched on the decoded path, so no spelling of /api/ escapes it). Their
+    key, $api_client (nginx.conf), is the client's address on the public port and empty (not counted) on the
+    preview port. A 10 MB zone holds the state of about 160,000 addresses."""
+    header = (
+        "# Written by `python -m deploy.cli up` (deploy/nginx_config.py) from API_RATE_PER_CLIENT,\n"
+        "# API_BURST_PER_CLIENT and API_CONNECTIONS_PER_CLIENT; do not edit by hand.\n"
+    )
+    return {
+        LIMIT_ZONES: header
+        + f"limit_req_zone $api_client zone=api_rate:10m rate={limits.rate}r/s;\n"
+        + "limit_conn_zone $api_client zone=api_conn:10m;\n",
+        API_LIMITS: header
+        + f"limit_req zone=api_rate burst={limits.burst} nodelay;\n"
+        + f"limit_conn api_conn {limits.connections};\n",
+    }
 
 
 class ActiveFile:
@@ -94,3 +129,13 @@ class ActiveFile:
             self.write("green" if "set $active_color green;" in legacy.read_text(encoding="utf-8") else "blue")
             legacy.unlink()
         return self.active()
+
+    def write_limits(self, limits: EdgeLimits) -> bool:
+        """The per-client limits written for nginx; whether they changed (a running nginx then needs a reload)."""
+        changed = False
+        for name, text in render_limits(limits).items():
+            path = self.directory / name
+            if not path.exists() or path.read_text(encoding="utf-8") != text:
+                write_atomic(path, text)
+                changed = True
+        return changed

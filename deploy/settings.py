@@ -22,6 +22,7 @@ Seconds = Annotated[float, Field(gt=0, allow_inf_nan=False, description="a numbe
 Directory = Annotated[Path, Field(description="a directory path")]
 WaitSeconds = Annotated[float, Field(ge=0, allow_inf_nan=False, description="a number of seconds (0 or more)")]
 Count = Annotated[int, Field(ge=1, le=1000, description="a whole number from 1 to 1000")]
+Limit = Annotated[int, Field(ge=1, le=1_000_000, description="a whole number from 1 to 1000000")]
 NetworkPrefix = Annotated[
     str,
     Field(
@@ -74,6 +75,10 @@ class DeploySettings(BaseSettings):
     ALERTMANAGER_PORT: Port = 9093
     ALERT_WEBHOOK_URL: WebhookUrl | None = Field(None, description="an http(s) URL (where alerts are posted)")
     DOCKER_SOCKET: Path = Path("/var/run/docker.sock")
+    # Per client address on the public port's /api/ (nginx; docs/deployment.md, "Public edge hardening").
+    API_RATE_PER_CLIENT: Limit = 500  # requests per second, sustained
+    API_BURST_PER_CLIENT: Limit = 1000  # requests above the rate served at once before 429s
+    API_CONNECTIONS_PER_CLIENT: Limit = 64  # requests in progress at once
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> DeploySettings:

@@ -50,10 +50,8 @@ def example_applicant(stack: Stack) -> dict:
     return requests.get(f"{stack.settings.public_url}/api/schema", headers=stack.headers, timeout=5).json()["example"]
 
 
-def test_nginx_serves_the_ui_its_websocket_and_the_api_docs_of_the_active_stack(stack: Stack) -> None:
-    on_blue(stack)
-    url = stack.settings.public_url
-    assert "<title>Streamlit</title>" in requests.get(f"{url}/", timeout=10).text
+def websocket_status(url: str) -> int:
+    """The status of a websocket handshake on Streamlit's stream (101: it opens)."""
     upgrade = {
         "Connection": "Upgrade",
         "Upgrade": "websocket",
@@ -61,7 +59,14 @@ def test_nginx_serves_the_ui_its_websocket_and_the_api_docs_of_the_active_stack(
         "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==",
     }
     with requests.get(f"{url}/_stcore/stream", headers=upgrade, timeout=10, stream=True) as stream:
-        assert stream.status_code == 101
+        return stream.status_code
+
+
+def test_nginx_serves_the_ui_its_websocket_and_the_api_docs_of_the_active_stack(stack: Stack) -> None:
+    on_blue(stack)
+    url = stack.settings.public_url
+    assert "<title>Streamlit</title>" in requests.get(f"{url}/", timeout=10).text
+    assert websocket_status(url) == 101
     docs = requests.get(f"{url}/api/docs", timeout=10)
     assert docs.status_code == 200 and "/api/openapi.json" in docs.text
     spec = requests.get(f"{url}/api/openapi.json", headers=stack.headers, timeout=10)

@@ -1,5 +1,6 @@
 """The public path through nginx: an analyst's open page across a switch (real browser), and nginx's limits:
-oversized bodies refused before a backend sees them, slow clients cut off without touching other clients.
+oversized bodies and headers refused before a backend sees them (JSON in the API's error shape), a burst from one
+client refused with 429 and Retry-After, slow clients cut off without touching other clients; security headers.
 Runs on the session's stack (conftest.py); each test first puts traffic on blue."""
 
 from __future__ import annotations
@@ -7,13 +8,14 @@ from __future__ import annotations
 import socket
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 import requests
 
 from tests.e2e.stack import ROOT, Stack
-from tests.e2e.test_blue_green import deployed_green, example_applicant, on_blue, public_color
+from tests.e2e.test_blue_green import deployed_green, example_applicant, on_blue, public_color, websocket_status
 from tests.kit.analysts import ANALYST, PASSWORD, analyst_store
 from tests.kit.chromium import CHROMIUM, Chromium
 
@@ -94,7 +96,7 @@ def test_a_body_over_the_limit_is_refused_by_nginx_before_any_backend(stack: Sta
         headers={"Content-Type": "application/json"},
         timeout=30,
     )
-    assert response.status_code == 413
+    assert "16 MiB" in api_error(response, 413)["detail"]
     assert "X-Deployment-Color" not in response.headers, "nginx answered: no backend saw the body"
     ok = requests.post(
         f"{stack.settings.public_url}/api/predict", json=example_applicant(stack), headers=stack.headers, timeout=10
@@ -122,3 +124,71 @@ def test_a_slow_client_is_cut_off_and_others_are_served_meanwhile(stack: Stack) 
     assert data == b"" or b" 408 " in data.split(b"\r\n")[0]
     stack.record(slow_client_cut_after_seconds=round(waited, 1))
     assert public_color(stack) == "blue"
+
+
+def api_error(response: requests.Response, status: int) -> dict:
+    """The body of an error nginx answered on /api/: JSON in the API's error shape, with the API's headers."""
+    assert response.status_code == status, response.text[:300]
+    assert response.headers["Content-Type"] == "application/json"
+    assert response.headers["Content-Security-Policy"] == "default-src 'none'; frame-ancestors 'none'"
+    body = response.json()
+    assert body.keys() == {"detail", "errors"} and body["errors"] == []
+    return body
+
+
+def test_a_huge_header_is_refused_with_431_and_the_next_request_is_served(stack: Stack) -> None:
+    on_blue(stack)
+    url = stack.settings.public_url
+    huge = requests.get(f"{url}/api/health", headers={"X-Junk": "a" * 20_000}, timeout=10)
+    assert "headers too large" in api_error(huge, 431)["detail"]
+    cookies = requests.get(f"{url}/", headers={"Cookie": "c=" + "a" * 70_000}, timeout=10)
+    assert cookies.status_code == 431 and "cookies" in cookies.text, "the UI gets a page, not JSON"
+    assert requests.get(f"{url}/api/health", timeout=10).status_code == 200
+
+
+def test_security_headers_on_the_ui_and_the_api_and_streamlit_still_works(stack: Stack) -> None:
+    on_blue(stack)
+    url = stack.settings.public_url
+    page, health = requests.get(f"{url}/", timeout=10), requests.get(f"{url}/api/health", timeout=10)
+    assert page.status_code == 200 and "<title>Streamlit</title>" in page.text
+    for response in (page, health):
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+        assert response.headers["X-Frame-Options"] == "SAMEORIGIN"
+        assert response.headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
+        assert "camera=()" in response.headers["Permissions-Policy"]
+        assert "Strict-Transport-Security" not in response.headers, "plain HTTP: no HSTS"
+        assert response.headers["Server"] == "nginx", "no version"
+    assert page.headers["Content-Security-Policy"] == "frame-ancestors 'self'"
+    assert health.status_code == 200 and health.headers["Content-Security-Policy"].startswith("default-src 'none'")
+    docs = requests.get(f"{url}/api/docs", timeout=10)
+    assert docs.status_code == 200 and "https://cdn.jsdelivr.net" in docs.headers["Content-Security-Policy"]
+    assert websocket_status(url) == 101, "Streamlit's websocket opens through nginx"
+
+
+def test_a_burst_from_one_client_gets_429_with_retry_after_and_the_client_is_served_again(stack: Stack) -> None:
+    on_blue(stack)
+    url = stack.settings.public_url
+    lowered = stack.cli("up", API_RATE_PER_CLIENT="20", API_BURST_PER_CLIENT="20")
+    try:
+        assert lowered.returncode == 0, lowered.stdout + lowered.stderr
+        assert "nginx limits each client on /api/ to 20 requests/s (burst 20)" in lowered.stdout
+        time.sleep(2)  # `up`'s own checks used part of the burst
+
+        def health(_: int) -> requests.Response:
+            return requests.get(f"{url}/api/health", timeout=10)
+
+        with ThreadPoolExecutor(16) as pool:
+            answers = list(pool.map(health, range(200)))
+        statuses = [a.status_code for a in answers]
+        limited = [a for a in answers if a.status_code == 429]
+        assert set(statuses) == {200, 429} and 20 <= statuses.count(200) < 150, statuses
+        assert "retry after 1 s" in api_error(limited[0], 429)["detail"]
+        assert limited[0].headers["Retry-After"] == "1" and "X-Deployment-Color" not in limited[0].headers
+        assert requests.get(f"{url}/", timeout=10).status_code == 200, "the UI's routes are not rate limited"
+        time.sleep(float(limited[0].headers["Retry-After"]) + 0.5)
+        assert health(0).status_code == 200, "served again after Retry-After"
+        stack.record(burst_of_200_served=statuses.count(200))
+    finally:
+        restored = stack.cli("up")
+        assert restored.returncode == 0, restored.stdout + restored.stderr
+    assert "nginx limits each client on /api/ to 5000 requests/s" in restored.stdout
