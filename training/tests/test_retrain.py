@@ -56,7 +56,7 @@ def store(serving: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def versions(work: Path) -> list[str]:
-    return sorted(v.version for v in client_for(work).search_model_versions(f"name='{MODEL}'"))
+    return sorted(str(v.version) for v in client_for(work).search_model_versions(f"name='{MODEL}'"))
 
 
 def retrain(work: Path, cfg: dict, *args: str) -> int:
