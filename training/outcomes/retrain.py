@@ -87,9 +87,7 @@ def run(cfg: TrainingConfig, read: Callable[[], tuple[bytes, str]], serving_vers
     labeled_file = write_version(cfg.retrain.outcomes_dir, "labeled", labeled.frame)
     retrain_file = write_version(cfg.retrain.outcomes_dir, "retrain", retrain_frame(original, labeled, cfg.data))
     log(f"  labeled: {labeled_file.path} (sha256 {labeled_file.sha256[:12]}, {labeled_file.rows} rows)")
-    log(
-        f"  retraining dataset: {retrain_file.path} ({retrain_file.rows} rows = {len(original)} original + {labeled_file.rows} labeled)"
-    )
+    log(f"  retraining dataset: {retrain_file.path} ({len(original)} original + {labeled_file.rows} labeled rows)")
     log(f"  {dvc_track([labeled_file.path, retrain_file.path])}")
 
     step(3, "splitting the common hold-out: the original hold-out plus a share of the labeled rows")

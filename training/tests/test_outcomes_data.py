@@ -3,14 +3,21 @@ the fetch from a real HTTP server. No training here."""
 
 from __future__ import annotations
 
+import hashlib
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 
-from conftest import fast_config, write_config
+from conftest import ROOT, fast_config, write_config
 from training.config import DataConfig
 from training.outcomes.holdout import held_out
-from training.outcomes.labeled import parse_labeled, read_original
+from training.outcomes.labeled import dvc_track, parse_labeled, read_original, write_version
 from training.outcomes.retrain import main
 from training.outcomes.source import fetch_labeled
 from training.tests.outcomes_kit import DATA, GOOD_KEY, TARGET, labeled_rows, outcomes_server
@@ -121,3 +128,27 @@ def test_the_fetch_sends_the_key_and_asks_for_csv() -> None:
         assert fetch_labeled(url + "/", GOOD_KEY) == body
     assert seen == [seen[0]] and seen[0]["path"] == "/api/outcomes/labeled"
     assert seen[0]["Accept"] == "text/csv" and seen[0]["Authorization"] == f"Bearer {GOOD_KEY}"
+
+
+@pytest.mark.slow
+def test_in_a_dvc_project_the_versioned_files_are_dvc_added(tmp_path) -> None:
+    """The real dvc in a fresh git + DVC project: a .dvc file with the file's md5, git told to ignore the data."""
+    env = {**os.environ, "DVC_NO_ANALYTICS": "1", "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.org"}
+    subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True, env=env)
+    subprocess.run([str(Path(sys.executable).parent / "dvc"), "init", "-q"], cwd=tmp_path, check=True, env=env)
+    (tmp_path / "dvc.yaml").write_text("stages: {}\n")
+    version = write_version(tmp_path / "data" / "outcomes", "labeled", labeled_rows(5))
+    said = dvc_track([version.path])
+    assert said.startswith("tracked by DVC: data/outcomes/labeled-"), said
+    recorded = yaml.safe_load(version.path.with_name(version.path.name + ".dvc").read_text())
+    assert recorded["outs"][0]["md5"] == hashlib.md5(version.path.read_bytes(), usedforsecurity=False).hexdigest()
+    assert f"/{version.path.name}" in (version.path.parent / ".gitignore").read_text().split()
+    assert dvc_track([tmp_path.parent / "elsewhere.csv"]).startswith("not in a DVC project")
+
+
+def test_the_repository_never_commits_the_outcome_files() -> None:
+    """They hold applicants' data: git ignores them (DVC tracks them)."""
+    done = subprocess.run(
+        ["git", "check-ignore", "-q", "data/outcomes/labeled-0123456789ab.csv"], cwd=ROOT, capture_output=True
+    )
+    assert done.returncode == 0

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import socket
 from pathlib import Path
 
@@ -19,7 +18,7 @@ from training.data import load_dataset, split
 from training.models import predict_positive
 from training.outcomes.retrain import main
 from training.tests.outcomes_kit import DATA, GOOD_KEY, SCORE_ONLY_KEY, labeled_rows, outcomes_server
-from training.tests.sessions import client_for, train
+from training.tests.sessions import client_for, tracking_at, train
 
 pytestmark = pytest.mark.slow
 MODEL = "credit-default"
@@ -36,14 +35,8 @@ def retrain_config(work: Path, **retrain: object) -> dict:
 def serving(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A store whose champion v1 was trained by `make train`'s pipeline on the original data: the serving model."""
     work = tmp_path_factory.mktemp("serving")
-    previous = os.environ.get("MLFLOW_TRACKING_URI")
-    os.environ["MLFLOW_TRACKING_URI"] = f"sqlite:///{work}/mlruns/mlflow.db"
-    try:
+    with tracking_at(work):
         assert train(work, retrain_config(work)) == 0
-    finally:
-        os.environ.pop("MLFLOW_TRACKING_URI")
-        if previous:
-            os.environ["MLFLOW_TRACKING_URI"] = previous
     return work
 
 
