@@ -93,6 +93,8 @@ def test_a_pass_trains_on_the_labeled_rows_and_records_their_lineage(
     assert lineage["labeled"]["prediction_ids"] == {"first": "pred-00001", "last": "pred-00120"}
     assert lineage["labeled"]["model_versions"] == {"1": 120}
     assert lineage["serving"]["version"] == "1"
+    card = (store / "models" / MODEL / "2" / "model_card.md").read_text()
+    assert "120 matured labeled predictions (`pred-00001` to `pred-00120`)" in card and digest[:12] in card
     client = client_for(store)
     session = client.get_run(meta["lineage"]["mlflow"]["session_run_id"])
     assert session.data.tags["outcomes_labeled_sha256"] == digest
