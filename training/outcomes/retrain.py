@@ -17,21 +17,25 @@ import argparse
 import sys
 import tempfile
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
 from pathlib import Path
 
+import pandas as pd
 from mlflow.tracking import MlflowClient
 from sklearn.metrics import roc_auc_score
 
 from training.bundle_digest import file_sha256
 from training.config import TrainingConfig, load_config
+from training.data import Splits
 from training.errors import QualityGateError
-from training.gate import check_against_serving
+from training.gate import GateVerdict, check_against_serving
 from training.models import predict_positive
 from training.outcomes import source
 from training.outcomes.holdout import common_split, held_out, retrain_frame, split_ids
 from training.outcomes.labeled import (
+    DatasetVersion,
+    LabeledRows,
     TooFewLabeledRows,
     dvc_track,
     parse_labeled,
@@ -39,7 +43,7 @@ from training.outcomes.labeled import (
     write_version,
 )
 from training.outcomes.lineage import outcomes_lineage, outcomes_params, outcomes_tags
-from training.outcomes.serving import check_unseen_holdout, serving_model
+from training.outcomes.serving import ServingModel, check_unseen_holdout, serving_model
 from training.registry import sync_bundles
 from training.report import log
 from training.tracking import setup_tracking
@@ -69,9 +73,8 @@ def step(number: int, message: str) -> None:
     log(f"[{number}/{STEPS}] {message}")
 
 
-def run(cfg: TrainingConfig, read: Callable[[], tuple[bytes, str]], serving_version: str | None, force: bool) -> Path:
-    """The whole retrain; returns the new bundle. Raises TooFewLabeledRows, TrainingInputError, QualityGateError."""
-    started = time.perf_counter()
+def read_rows(cfg: TrainingConfig, read: Callable[[], tuple[bytes, str]]) -> tuple[pd.DataFrame, LabeledRows, str]:
+    """Step 1: the original data and the checked labeled rows; TooFewLabeledRows before anything is written."""
     step(1, "reading the matured labeled predictions")
     content, origin = read()
     original = read_original(cfg.data)
@@ -82,13 +85,41 @@ def run(cfg: TrainingConfig, read: Callable[[], tuple[bytes, str]], serving_vers
             f"{len(labeled.frame)} matured labeled rows, retrain.min_labeled_rows is {cfg.retrain.min_labeled_rows}: "
             "too few to improve anything; nothing was written or registered"
         )
+    return original, labeled, origin
 
+
+def write_versions(
+    cfg: TrainingConfig, original: pd.DataFrame, labeled: LabeledRows
+) -> tuple[DatasetVersion, DatasetVersion]:
+    """Step 2: the labeled file and the retraining dataset, content-addressed, DVC-tracked in a DVC project."""
     step(2, f"writing the dataset versions under {cfg.retrain.outcomes_dir}/")
     labeled_file = write_version(cfg.retrain.outcomes_dir, "labeled", labeled.frame)
     retrain_file = write_version(cfg.retrain.outcomes_dir, "retrain", retrain_frame(original, labeled, cfg.data))
     log(f"  labeled: {labeled_file.path} (sha256 {labeled_file.sha256[:12]}, {labeled_file.rows} rows)")
     log(f"  retraining dataset: {retrain_file.path} ({len(original)} original + {labeled_file.rows} labeled rows)")
     log(f"  {dvc_track([labeled_file.path, retrain_file.path])}")
+    return labeled_file, retrain_file
+
+
+def score_serving(cfg: TrainingConfig, serving_version: str | None, splits: Splits) -> tuple[ServingModel, float]:
+    """Step 4: the serving model (checked to have never seen the original hold-out) and its ROC AUC on the common
+    hold-out."""
+    step(4, "scoring the serving model on the common hold-out")
+    setup_tracking(cfg.tracking_uri, cfg.experiment_name)
+    client = MlflowClient()
+    sync_bundles(client, cfg.export_dir, cfg.registered_model_name, cfg.tracking_uri)
+    serving = serving_model(client, cfg.registered_model_name, serving_version)
+    log(f"  {check_unseen_holdout(client, serving, file_sha256(Path(cfg.data.path)), cfg.split)}")
+    auc = float(roc_auc_score(splits[3], predict_positive(serving.estimator, splits[1])))
+    log(f"  serving model v{serving.version}: ROC AUC {auc:.4f} on the common hold-out")
+    return serving, auc
+
+
+def run(cfg: TrainingConfig, read: Callable[[], tuple[bytes, str]], serving_version: str | None, force: bool) -> Path:
+    """The whole retrain; returns the new bundle. Raises TooFewLabeledRows, TrainingInputError, QualityGateError."""
+    started = time.perf_counter()
+    original, labeled, origin = read_rows(cfg, read)
+    labeled_file, retrain_file = write_versions(cfg, original, labeled)
 
     step(3, "splitting the common hold-out: the original hold-out plus a share of the labeled rows")
     retrain_cfg = cfg.model_copy(update={"data": cfg.data.model_copy(update={"path": retrain_file.path})})
@@ -101,17 +132,7 @@ def run(cfg: TrainingConfig, read: Callable[[], tuple[bytes, str]], serving_vers
         f"+ labeled {len(held['prediction_ids'])}; the new model trains on {len(prepared.splits[0])} rows"
     )
 
-    step(4, "scoring the serving model on the common hold-out")
-    setup_tracking(cfg.tracking_uri, cfg.experiment_name)
-    client = MlflowClient()
-    sync_bundles(client, cfg.export_dir, cfg.registered_model_name, cfg.tracking_uri)
-    serving = serving_model(client, cfg.registered_model_name, serving_version)
-    original_sha = file_sha256(Path(cfg.data.path))
-    log(f"  {check_unseen_holdout(client, serving, original_sha, cfg.split)}")
-    y_test = prepared.splits[3]
-    serving_auc = float(roc_auc_score(y_test, predict_positive(serving.estimator, prepared.splits[1])))
-    log(f"  serving model v{serving.version}: ROC AUC {serving_auc:.4f} on the common hold-out")
-
+    serving, serving_auc = score_serving(cfg, serving_version, prepared.splits)
     outcome = Outcome(
         len(original),
         len(labeled.frame),
@@ -122,13 +143,13 @@ def run(cfg: TrainingConfig, read: Callable[[], tuple[bytes, str]], serving_vers
         serving_auc,
     )
     lineage = outcomes_lineage(
-        {"path": str(cfg.data.path), "sha256": original_sha, "rows": len(original)},
+        {"path": str(cfg.data.path), "sha256": file_sha256(Path(cfg.data.path)), "rows": len(original)},
         labeled,
         labeled_file,
         retrain_file,
         origin,
         {
-            "rows": len(y_test),
+            "rows": len(prepared.splits[1]),
             "original_rows": outcome.holdout_original,
             "labeled_rows": outcome.holdout_labeled,
             "share": cfg.retrain.holdout_share,
@@ -142,15 +163,19 @@ def run(cfg: TrainingConfig, read: Callable[[], tuple[bytes, str]], serving_vers
             "min_auc_gain": cfg.retrain.min_auc_gain,
         },
     )
+    judged: dict[str, float] = {}
+
+    def quality(metrics: Mapping[str, float]) -> GateVerdict:
+        judged.update(metrics)
+        return check_against_serving(cfg.quality_gate, metrics, serving.version, serving_auc, cfg.retrain.min_auc_gain)
+
     extension = SessionExtension(
         tags=outcomes_tags(lineage),
         params=outcomes_params(lineage),
         metrics={"serving_holdout_roc_auc": serving_auc},
         artifacts={"outcomes/lineage.json": lineage, "outcomes/split.json": ids},
         lineage={"outcomes": lineage},
-        quality=lambda metrics: check_against_serving(
-            cfg.quality_gate, metrics, serving.version, serving_auc, cfg.retrain.min_auc_gain
-        ),
+        quality=quality,
     )
 
     step(5, f"training the candidates: {', '.join(c.name for c in cfg.candidates)}")
@@ -158,22 +183,14 @@ def run(cfg: TrainingConfig, read: Callable[[], tuple[bytes, str]], serving_vers
         try:
             trained = train_and_register(retrain_cfg, prepared, Path(plot_dir), force, extension)
         except QualityGateError:
-            print_summary(outcome, started)
+            print_summary(replace(outcome, new_auc=judged.get("test_roc_auc")), started)
             raise
         step(6, f"exporting {cfg.registered_model_name} v{trained.metadata['version']}")
         bundle = export_champion(retrain_cfg, trained)
-    metrics = trained.metadata["metrics"]
     decision = trained.metadata.get("gate", {}).get("decision", "passed")
+    new_auc = trained.metadata["metrics"]["test_roc_auc"]
     print_summary(
-        Outcome(
-            **{
-                **outcome.__dict__,
-                "new_auc": metrics["test_roc_auc"],
-                "verdict": decision,
-                "new_version": trained.metadata["version"],
-                "bundle": bundle,
-            }
-        ),
+        replace(outcome, new_auc=new_auc, verdict=decision, new_version=trained.metadata["version"], bundle=bundle),
         started,
     )
     return bundle
@@ -181,7 +198,7 @@ def run(cfg: TrainingConfig, read: Callable[[], tuple[bytes, str]], serving_vers
 
 def print_summary(outcome: Outcome, started: float) -> None:
     """Rows, hold-out sizes, both models' ROC AUC on the common hold-out, the verdict, the new version."""
-    new = f"new {outcome.new_auc:.4f}" if outcome.new_auc is not None else "new champion: see the gate above"
+    new = f"new {outcome.new_auc:.4f}" if outcome.new_auc is not None else "new ?"
     log(f"\nretrain summary ({time.perf_counter() - started:.1f}s)")
     log(
         f"  rows: original {outcome.original_rows}, labeled {outcome.labeled_rows} "

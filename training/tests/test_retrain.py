@@ -151,7 +151,8 @@ def test_a_refusal_of_the_gate_registers_nothing(store: Path, capsys: pytest.Cap
     assert retrain(store, retrain_config(store, min_auc_gain=0.5), "--labeled", str(store / "refused.csv")) == 1
     captured = capsys.readouterr()
     assert "quality gate refused the champion" in captured.err and "min_auc_gain 0.5000" in captured.err
-    assert "nothing registered or exported" in captured.out
+    assert "nothing registered or exported" in captured.out and "gate refused" in captured.out
+    assert "ROC AUC on it: new 0." in captured.out and "vs serving v" in captured.out
     assert versions(store) == before
 
 
