@@ -6,6 +6,7 @@ import os
 import urllib.error
 import urllib.request
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from training.errors import TrainingInputError
 
@@ -32,9 +33,11 @@ def api_key(key_file: Path | None) -> str:
 def fetch_labeled(base_url: str, key: str) -> bytes:
     """The matured labeled predictions as CSV bytes; TrainingInputError (one line) when refused or unreachable."""
     url = base_url.rstrip("/") + ENDPOINT
+    if urlsplit(url).scheme not in ("http", "https"):
+        raise TrainingInputError(f"the service URL must be http(s)://..., got {base_url!r}")
     request = urllib.request.Request(url, headers={"Accept": "text/csv", "Authorization": f"Bearer {key}"})
     try:
-        with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:  # nosec B310: an http(s) URL
+        with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:  # nosec B310 (http(s) only, above)
             return response.read()
     except urllib.error.HTTPError as exc:
         if exc.code in (401, 403):

@@ -152,3 +152,13 @@ def test_the_repository_never_commits_the_outcome_files() -> None:
         ["git", "check-ignore", "-q", "data/outcomes/labeled-0123456789ab.csv"], cwd=ROOT, capture_output=True
     )
     assert done.returncode == 0
+
+
+def test_only_an_http_url_is_fetched(
+    tmp_path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("API_KEY", GOOD_KEY)
+    cfg = write_config(tmp_path / "params.yaml", fast_config(tmp_path, ["logistic_regression"]))
+    assert main(["--config", str(cfg), "--url", f"file://{DATA.parent}"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "the service URL must be http(s)" in err
