@@ -5,9 +5,9 @@ model on a common hold-out neither model trained on.
         [--serving VERSION]
 
 Steps: read the labeled rows (the API's `GET /outcomes/labeled`, scope audit, or a CSV file), check and deduplicate
-them, write them (and the retraining dataset) as content-addressed files (tracked by DVC in a DVC project), split
-the common hold-out, score the serving model on it, train the candidates with training.train's session, gate, then
-register and export. Exit codes: 0 a new version, 1 refused by the gate or too few labeled rows (nothing
+them; find the serving model in the registry; write the rows (and the retraining dataset) as content-addressed files
+(tracked by DVC in a DVC project); split the common hold-out and score the serving model on it; train the
+candidates with training.train's session and gate; register and export. Exit codes: 0 a new version, 1 refused by the gate or too few labeled rows (nothing
 registered), 2 bad input, a refused key or an unreachable service.
 """
 
@@ -27,7 +27,6 @@ from sklearn.metrics import roc_auc_score
 
 from training.bundle_digest import file_sha256
 from training.config import TrainingConfig, load_config
-from training.data import Splits
 from training.errors import QualityGateError
 from training.gate import GateVerdict, check_against_serving
 from training.models import predict_positive
@@ -88,11 +87,22 @@ def read_rows(cfg: TrainingConfig, read: Callable[[], tuple[bytes, str]]) -> tup
     return original, labeled, origin
 
 
+def find_serving(cfg: TrainingConfig, serving_version: str | None) -> ServingModel:
+    """Step 2: the serving model from the registry, checked to have never trained on the original hold-out."""
+    step(2, "finding the serving model in the registry")
+    setup_tracking(cfg.tracking_uri, cfg.experiment_name)
+    client = MlflowClient()
+    sync_bundles(client, cfg.export_dir, cfg.registered_model_name, cfg.tracking_uri)
+    serving = serving_model(client, cfg.registered_model_name, serving_version)
+    log(f"  {check_unseen_holdout(client, serving, file_sha256(Path(cfg.data.path)), cfg.split)}")
+    return serving
+
+
 def write_versions(
     cfg: TrainingConfig, original: pd.DataFrame, labeled: LabeledRows
 ) -> tuple[DatasetVersion, DatasetVersion]:
-    """Step 2: the labeled file and the retraining dataset, content-addressed, DVC-tracked in a DVC project."""
-    step(2, f"writing the dataset versions under {cfg.retrain.outcomes_dir}/")
+    """Step 3: the labeled file and the retraining dataset, content-addressed, DVC-tracked in a DVC project."""
+    step(3, f"writing the dataset versions under {cfg.retrain.outcomes_dir}/")
     labeled_file = write_version(cfg.retrain.outcomes_dir, "labeled", labeled.frame)
     retrain_file = write_version(cfg.retrain.outcomes_dir, "retrain", retrain_frame(original, labeled, cfg.data))
     log(f"  labeled: {labeled_file.path} (sha256 {labeled_file.sha256[:12]}, {labeled_file.rows} rows)")
@@ -101,27 +111,14 @@ def write_versions(
     return labeled_file, retrain_file
 
 
-def score_serving(cfg: TrainingConfig, serving_version: str | None, splits: Splits) -> tuple[ServingModel, float]:
-    """Step 4: the serving model (checked to have never seen the original hold-out) and its ROC AUC on the common
-    hold-out."""
-    step(4, "scoring the serving model on the common hold-out")
-    setup_tracking(cfg.tracking_uri, cfg.experiment_name)
-    client = MlflowClient()
-    sync_bundles(client, cfg.export_dir, cfg.registered_model_name, cfg.tracking_uri)
-    serving = serving_model(client, cfg.registered_model_name, serving_version)
-    log(f"  {check_unseen_holdout(client, serving, file_sha256(Path(cfg.data.path)), cfg.split)}")
-    auc = float(roc_auc_score(splits[3], predict_positive(serving.estimator, splits[1])))
-    log(f"  serving model v{serving.version}: ROC AUC {auc:.4f} on the common hold-out")
-    return serving, auc
-
-
 def run(cfg: TrainingConfig, read: Callable[[], tuple[bytes, str]], serving_version: str | None, force: bool) -> Path:
     """The whole retrain; returns the new bundle. Raises TooFewLabeledRows, TrainingInputError, QualityGateError."""
     started = time.perf_counter()
     original, labeled, origin = read_rows(cfg, read)
+    serving = find_serving(cfg, serving_version)
     labeled_file, retrain_file = write_versions(cfg, original, labeled)
 
-    step(3, "splitting the common hold-out: the original hold-out plus a share of the labeled rows")
+    step(4, "splitting the common hold-out (the original hold-out plus a share of the labeled rows) and scoring")
     retrain_cfg = cfg.model_copy(update={"data": cfg.data.model_copy(update={"path": retrain_file.path})})
     holdout = held_out(labeled.ids, cfg.retrain.holdout_share, cfg.split.seed)
     prepared = prepare(retrain_cfg, common_split(len(original), holdout))
@@ -132,7 +129,8 @@ def run(cfg: TrainingConfig, read: Callable[[], tuple[bytes, str]], serving_vers
         f"+ labeled {len(held['prediction_ids'])}; the new model trains on {len(prepared.splits[0])} rows"
     )
 
-    serving, serving_auc = score_serving(cfg, serving_version, prepared.splits)
+    serving_auc = float(roc_auc_score(prepared.splits[3], predict_positive(serving.estimator, prepared.splits[1])))
+    log(f"  serving model v{serving.version}: ROC AUC {serving_auc:.4f} on the common hold-out")
     outcome = Outcome(
         len(original),
         len(labeled.frame),

@@ -162,3 +162,13 @@ def test_only_an_http_url_is_fetched(
     assert main(["--config", str(cfg), "--url", f"file://{DATA.parent}"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "the service URL must be http(s)" in err
+
+
+def test_no_labeled_rows_yet_is_too_few(tmp_path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The service's answer before any outcome matured: the header only."""
+    code, err = run_on(tmp_path, labeled_rows(3).iloc[:0].to_csv(index=False), capsys)
+    assert code == 1 and err == (
+        "retrain: 0 matured labeled rows, retrain.min_labeled_rows is 5: too few to improve anything; "
+        "nothing was written or registered"
+    )
+    assert not (tmp_path / "outcomes").exists()
