@@ -18,7 +18,7 @@ STEP = "Retrain on the server (new version registered and exported only if the g
     ("remote_exit", "step_exit", "summary"),
     [
         (0, 0, "Retrained: a new version is registered and exported"),
-        (1, 0, "Nothing registered: the gate refused, or too few labeled rows"),
+        (1, 0, "Nothing registered: the gate refused, or too few or no new labeled rows"),
         (2, 2, ""),
         (255, 255, ""),
     ],

@@ -131,11 +131,16 @@ def _deduplicated(frame: pd.DataFrame, target: str, source: str) -> LabeledRows:
     return LabeledRows(unique, len(frame) - len(unique))
 
 
+def content_sha256(frame: pd.DataFrame) -> str:
+    """The sha256 of the frame's CSV: the version of its file."""
+    return hashlib.sha256(frame.to_csv(index=False).encode("utf-8")).hexdigest()
+
+
 def write_version(directory: Path, kind: str, frame: pd.DataFrame) -> DatasetVersion:
     """Write the frame as <kind>-<sha256 prefix>.csv through a temp file and a rename (the same rows give the same
     file, which is left as it is)."""
     text = frame.to_csv(index=False)
-    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    digest = content_sha256(frame)
     path = Path(directory) / f"{kind}-{digest[:12]}.csv"
     if not path.is_file():
         write_file(path, text)

@@ -7,8 +7,8 @@ model on a common hold-out neither model trained on.
 Steps: read the labeled rows (the API's `GET /outcomes/labeled`, scope audit, or a CSV file), check and deduplicate
 them; find the serving model in the registry; write the rows (and the retraining dataset) as content-addressed files
 (tracked by DVC in a DVC project); split the common hold-out and score the serving model on it; train the
-candidates with training.train's session and gate; register and export. Exit codes: 0 a new version, 1 refused by the gate or too few labeled rows (nothing
-registered), 2 bad input, a refused key or an unreachable service.
+candidates with training.train's session and gate; register and export. Exit codes: 0 a new version, 1 refused by
+the gate or too few labeled rows (nothing registered), 2 bad input, a refused key or an unreachable service.
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ from training.outcomes.labeled import (
     DatasetVersion,
     LabeledRows,
     TooFewLabeledRows,
+    content_sha256,
     dvc_track,
     parse_labeled,
     read_original,
@@ -116,6 +117,11 @@ def run(cfg: TrainingConfig, read: Callable[[], tuple[bytes, str]], serving_vers
     started = time.perf_counter()
     original, labeled, origin = read_rows(cfg, read)
     serving = find_serving(cfg, serving_version)
+    if serving.labeled_sha256 == content_sha256(labeled.frame):
+        raise TooFewLabeledRows(
+            f"the serving model v{serving.version} was trained on these very labeled rows (sha256 "
+            f"{serving.labeled_sha256[:12]}): nothing new to learn; nothing was written or registered"
+        )
     labeled_file, retrain_file = write_versions(cfg, original, labeled)
 
     step(4, "splitting the common hold-out (the original hold-out plus a share of the labeled rows) and scoring")

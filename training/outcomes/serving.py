@@ -14,6 +14,7 @@ from training.errors import TrainingInputError
 from training.registry import CHAMPION_ALIAS
 
 ORIGINAL_SHA_TAG = "outcomes_original_sha256"  # set by make retrain: the original data under the labeled rows
+LABELED_SHA_TAG = "outcomes_labeled_sha256"  # set by make retrain: the labeled file it trained on
 PARENT_RUN_TAG = "mlflow.parentRunId"
 
 
@@ -22,6 +23,7 @@ class ServingModel:
     version: str
     run_id: str
     estimator: Any
+    labeled_sha256: str | None  # the labeled file it was retrained on (None: trained by make train)
 
 
 def serving_model(client: MlflowClient, model_name: str, version: str | None) -> ServingModel:
@@ -39,7 +41,8 @@ def serving_model(client: MlflowClient, model_name: str, version: str | None) ->
     uri = f"models:/{model_name}/{registered.version}"
     flavors = mlflow.models.get_model_info(uri).flavors
     loader = mlflow.catboost.load_model if "catboost" in flavors else mlflow.sklearn.load_model
-    return ServingModel(str(registered.version), registered.run_id, loader(uri))
+    labeled = client.get_run(registered.run_id).data.tags.get(LABELED_SHA_TAG) if registered.run_id else None
+    return ServingModel(str(registered.version), registered.run_id, loader(uri), labeled)
 
 
 def check_unseen_holdout(client: MlflowClient, serving: ServingModel, original_sha256: str, split: SplitConfig) -> str:

@@ -26,8 +26,8 @@ def api_key(key_file: Path | None) -> str:
             key = ""
         if key:
             return key
-    where = f" nor readable {key_file}" if key_file is not None else ""
-    raise TrainingInputError(f"no API key with the scope {SCOPE}: set API_KEY{where} (make up creates it)")
+    where = f" and {key_file} is missing or empty" if key_file is not None else ""
+    raise TrainingInputError(f"no API key with the scope {SCOPE}: $API_KEY is not set{where} (make up creates it)")
 
 
 def fetch_labeled(base_url: str, key: str) -> bytes:

@@ -143,6 +143,11 @@ def test_a_pass_trains_on_the_labeled_rows_and_records_their_lineage(
     assert "retrain summary" in out and f"common hold-out: {lineage['holdout']['rows']} rows" in out
     assert "gate passed" in out and "make deploy MODEL=2" in out and "make switch-" in out
 
+    # The same rows again (the next scheduled run with no new outcome): nothing new to learn from.
+    assert retrain(store, retrain_config(store), "--labeled", str(labeled_file)) == 1
+    assert "was trained on these very labeled rows" in capsys.readouterr().err
+    assert versions(store) == ["1", "2"]
+
 
 def test_a_refusal_of_the_gate_registers_nothing(store: Path, capsys: pytest.CaptureFixture[str]) -> None:
     before = versions(store)
