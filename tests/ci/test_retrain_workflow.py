@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.ci.step_runner import find_step, run_step
+from tests.ci.step_runner import find_step, run_step, ssh_stand_in
 from tests.ci.workflow_checks import WORKFLOWS_DIR, load_workflow
 
 RETRAIN = load_workflow(WORKFLOWS_DIR / "retrain.yml")
@@ -28,23 +28,7 @@ def test_the_retrain_step_runs_make_retrain_on_the_deploy_server(
 ) -> None:
     """Exit 1 (nothing registered) is a normal outcome of a scheduled retrain; bad data, a refused key, a stack down
     (exit 2) or an SSH failure fail the run."""
-    fake_bin = tmp_path / "bin"
-    fake_bin.mkdir()
-    record = tmp_path / "ssh-args"
-    (fake_bin / "ssh").write_text(
-        f'#!/bin/sh\nfor a in "$@"; do printf "%s\\n" "$a"; done > {record}\nexit {remote_exit}\n'
-    )
-    (fake_bin / "ssh").chmod(0o755)
-    env = {
-        "PATH": f"{fake_bin}:/usr/bin:/bin",
-        "HOME": str(tmp_path),
-        "DEPLOY_SSH_HOST": "deploy.example.org",
-        "DEPLOY_SSH_USER": "ops",
-        "DEPLOY_SSH_PORT": "2222",
-        "DEPLOY_PATH": "srv/credit risk",
-        "ACTOR": "ana",
-        "RUN_ID": "42",
-    }
+    env, record = ssh_stand_in(tmp_path, remote_exit)
     result = run_step(find_step(RETRAIN, "retrain", STEP), tmp_path, env)
     assert result.returncode == step_exit, result.stderr
     assert summary in result.summary and bool(summary) == bool(result.summary.strip())
