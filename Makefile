@@ -13,7 +13,7 @@ COVERAGE_MIN ?= 80
 CODE_DIRS := training backend/app frontend deploy benchmarks scripts
 AUDITED_REQUIREMENTS := $(sort $(wildcard */requirements.txt) requirements-dev.txt)
 
-.PHONY: help install system-deps train repro lint fmt test test-fast serve ui bench \
+.PHONY: help install system-deps train repro retrain lint fmt test test-fast serve ui bench \
         up down deploy switch-green switch-blue rollback release prune-images status logs simulate-traffic \
         coverage security clean api-key api-key-rotate api-key-revoke api-keys user-add user-password user-remove \
         users audit
@@ -51,6 +51,18 @@ train: install ## train, gate, register and export the champion (the stack's MLf
 
 repro: install ## the same pipeline as DVC stages (dvc repro): skips the stages whose code, data and params are unchanged
 	$(call with_tracking_uri,PATH="$(CURDIR)/$(VENV)/bin:$$PATH" DVC_NO_ANALYTICS=1 $(VENV)/bin/dvc repro)
+
+# Retraining on outcomes (docs/training.md): LABELED = a labeled CSV instead of the service's matured outcomes,
+# SERVING = the registry version to gate against (default: the champion alias). The service is read through nginx
+# with $API_KEY, else the deploy CLI's key (scope audit).
+LABELED ?=
+SERVING ?=
+RETRAIN_URL ?= http://127.0.0.1:$(or $(PUBLIC_PORT),8080)/api
+
+retrain: install ## retrain on the original data + matured labeled outcomes [LABELED=f.csv], gated vs the serving model
+	$(call with_tracking_uri,$(PY) -m training.outcomes.retrain --config $(CONFIG) \
+	    $(if $(LABELED),--labeled "$(LABELED)",--url "$(RETRAIN_URL)" --key-file "$(STATE_DIR)/cli/api-key") \
+	    $(if $(SERVING),--serving "$(SERVING)"))
 
 lint: install ## flake8 over all Python, and the formatting check
 	$(VENV)/bin/flake8

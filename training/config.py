@@ -54,6 +54,17 @@ class QualityGateConfig(_Strict):
     max_drop_vs_champion: float = Field(0.02, ge=0.0, le=1.0)
 
 
+class RetrainConfig(_Strict):
+    """`make retrain`: the original data plus matured labeled predictions (docs/training.md, Retraining on outcomes)."""
+
+    min_labeled_rows: int = Field(50, ge=1, description="fewer labeled rows: exit 1, nothing registered")
+    holdout_share: float = Field(0.3, gt=0.0, lt=1.0, description="share of the labeled rows held out")
+    min_auc_gain: float = Field(
+        0.0, ge=-1.0, le=1.0, description="the new champion's ROC AUC must reach the serving model's plus this"
+    )
+    outcomes_dir: Path = Path("data/outcomes")
+
+
 class CandidateConfig(_Strict):
     name: str
     type: CandidateType
@@ -78,6 +89,7 @@ class TrainingConfig(_Strict):
     fairness: FairnessConfig = FairnessConfig()
     behavioral_tests: BehavioralTests = Field(default_factory=list)
     model_card: ModelCardConfig = ModelCardConfig()
+    retrain: RetrainConfig = RetrainConfig()
 
     @field_validator("candidates")
     @classmethod

@@ -64,3 +64,18 @@ def enforce_gate(verdict: GateVerdict, force: bool) -> GateDecision:
     if decision == "forced":
         log(f"quality gate overridden by --force: {verdict.summary}")
     return decision
+
+
+def check_against_serving(
+    gate: QualityGateConfig, metrics: Mapping[str, float], serving_version: str, serving_auc: float, min_gain: float
+) -> GateVerdict:
+    """`make retrain`'s verdict: the minimum ROC AUC, and the new champion against the serving model on the same
+    common hold-out (both models scored on the rows neither trained on): it must reach serving + min_gain."""
+    reasons = list(check_gate(gate, metrics, None).reasons)
+    auc = metrics["test_roc_auc"]
+    if auc < serving_auc + min_gain:
+        reasons.append(
+            f"ROC AUC {auc:.4f} on the common hold-out does not reach the serving model v{serving_version}'s "
+            f"{serving_auc:.4f} + retrain.min_auc_gain {min_gain:.4f}"
+        )
+    return GateVerdict(tuple(reasons))

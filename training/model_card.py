@@ -442,6 +442,7 @@ def _lineage(metadata: Mapping[str, Any]) -> list[str]:
             f"{code(mlflow.get('registered_model', metadata.get('name', '?')))} v{mlflow.get('version', '?')}",
         ],
         ["Trained by", text(lineage.get("trained_by", "?"))],
+        *_outcomes(lineage.get("outcomes")),
     ]
     lines = ["## Lineage", ""] + facts(rows) + [""]
     stages = dvc.get("stages")
@@ -454,6 +455,28 @@ def _lineage(metadata: Mapping[str, Any]) -> list[str]:
         for stage, hashes in stages.items()
     ]
     return lines + table(["stage", "outputs (md5)"], rows)
+
+
+def _outcomes(outcomes: Mapping[str, Any] | None) -> list[list[str]]:
+    """The facts of a `make retrain` model: the labeled rows added to the original data, the serving model beaten."""
+    if not outcomes:
+        return []
+    labeled, original = outcomes.get("labeled") or {}, outcomes.get("original") or {}
+    ids, serving = labeled.get("prediction_ids") or {}, outcomes.get("serving") or {}
+    holdout = outcomes.get("holdout") or {}
+    return [
+        [
+            "Outcomes",
+            f"{labeled.get('rows', '?')} matured labeled predictions ({code(ids.get('first', '?'))} to "
+            f"{code(ids.get('last', '?'))}) in {code(labeled.get('path', '?'))} sha256 "
+            f"`{str(labeled.get('sha256', '?'))[:12]}`, added to {code(original.get('path', '?'))}",
+        ],
+        [
+            "Compared with",
+            f"the serving v{text(serving.get('version', '?'))} on a common hold-out of {holdout.get('rows', '?')} "
+            f"rows neither trained on (its ROC AUC there: {float(serving.get('holdout_roc_auc', 'nan')):.4f})",
+        ],
+    ]
 
 
 def _deployments(deployments: Sequence[Mapping[str, Any]] | None) -> list[str]:

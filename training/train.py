@@ -14,8 +14,8 @@ import json
 import sys
 import tempfile
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -26,12 +26,12 @@ from sklearn.base import BaseEstimator
 
 from training import data as data_mod
 from training.candidate import train_candidate
-from training.config import TrainingConfig, load_config
+from training.config import SplitConfig, TrainingConfig, load_config
 from training.data import Dataset, Splits
 from training.decisions import check_reason_table, decision_keys
 from training.errors import QualityGateError, TrainingInputError
 from training.export import export_bundle
-from training.gate import check_gate, enforce_gate
+from training.gate import GateVerdict, check_gate, enforce_gate
 from training.governance import (
     GovernanceInputs,
     combined_verdict,
@@ -62,6 +62,20 @@ class Prepared:
 
 
 @dataclass(frozen=True)
+class SessionExtension:
+    """What a caller adds to a session (`make retrain`): tags on every run, params, metrics and JSON artifacts on
+    the session run, sections of the bundle's lineage, and the quality verdict that replaces the comparison with
+    the registered champion."""
+
+    tags: dict[str, str] = field(default_factory=dict)
+    params: dict[str, str] = field(default_factory=dict)
+    metrics: dict[str, float] = field(default_factory=dict)
+    artifacts: dict[str, dict[str, Any]] = field(default_factory=dict)
+    lineage: dict[str, Any] = field(default_factory=dict)
+    quality: Callable[[Mapping[str, float]], GateVerdict] | None = None
+
+
+@dataclass(frozen=True)
 class TrainedChampion:
     """What the export step needs: the registered champion's metadata and its plot files."""
 
@@ -70,19 +84,26 @@ class TrainedChampion:
     sanity: dict[str, Any]  # the reference applicants of the deploy's decision-sanity gate (sanity.json)
 
 
-def prepare(cfg: TrainingConfig) -> Prepared:
-    """Load and check everything before MLflow is touched: TrainingInputError (exit 2) names any problem."""
+def prepare(cfg: TrainingConfig, splitter: Callable[[Dataset, SplitConfig], Splits] = data_mod.split) -> Prepared:
+    """Load and check everything before MLflow is touched: TrainingInputError (exit 2) names any problem.
+    `splitter` makes the train/hold-out split (`make retrain` passes its common hold-out)."""
     dataset = data_mod.load_dataset(cfg.data)
     check_reason_table(cfg, dataset)
     estimators = [build_candidate(c, dataset.numeric, dataset.categorical, cfg.split.seed) for c in cfg.candidates]
     for candidate, estimator in zip(cfg.candidates, estimators):
         check_params(estimator, candidate.name)
-    splits = data_mod.split(dataset, cfg.split)
+    splits = splitter(dataset, cfg.split)
     governance = prepare_governance(cfg, dataset, splits[0])
     return Prepared(dataset, splits, estimators, governance)
 
 
-def train_and_register(cfg: TrainingConfig, prepared: Prepared, plot_dir: Path, force: bool = False) -> TrainedChampion:
+def train_and_register(
+    cfg: TrainingConfig,
+    prepared: Prepared,
+    plot_dir: Path,
+    force: bool = False,
+    extension: SessionExtension = SessionExtension(),
+) -> TrainedChampion:
     """Train every candidate in one MLflow session, gate the champion, register it; its metadata and plots."""
     dataset, splits = prepared.dataset, prepared.splits
     x_train, _, y_train, y_test = splits
@@ -96,9 +117,10 @@ def train_and_register(cfg: TrainingConfig, prepared: Prepared, plot_dir: Path, 
         log(f"mlflow: imported the exported bundles this store lacked: {', '.join('v' + v for v in imported)}")
     run_name = f"training-{datetime.now(timezone.utc):%Y%m%d-%H%M%S}"
     with mlflow.start_run(run_name=run_name) as parent:
-        tags = session_tags(cfg, dataset, commit)
+        tags = {**session_tags(cfg, dataset, commit), **extension.tags}
         mlflow.set_tags(tags)
         log_session_params(cfg)
+        log_extension(extension)
         results = [
             train_candidate(index, cfg, candidate, estimator, splits, plot_dir, tags, prepared.governance)
             for index, (candidate, estimator) in enumerate(zip(cfg.candidates, prepared.estimators), start=1)
@@ -112,7 +134,12 @@ def train_and_register(cfg: TrainingConfig, prepared: Prepared, plot_dir: Path, 
         log(f"reviewing {champion.name}: fairness by group ({cfg.fairness.bootstrap.n_boot} bootstrap resamples)")
         sets = prediction_sets(splits, champion.out_of_fold, champion.test_proba, champion.threshold)
         review = review_champion(cfg, prepared.governance, champion, sets)
-        quality = check_gate(cfg.quality_gate, champion.metrics, current_champion(client, cfg.registered_model_name))
+        if extension.quality is not None:
+            quality = extension.quality(champion.metrics)
+        else:
+            quality = check_gate(
+                cfg.quality_gate, champion.metrics, current_champion(client, cfg.registered_model_name)
+            )
         verdict = combined_verdict(quality, review)
         fairness_plot = log_review(review, verdict, plot_dir)
         decision = enforce_gate(verdict, force)
@@ -130,10 +157,21 @@ def train_and_register(cfg: TrainingConfig, prepared: Prepared, plot_dir: Path, 
                 parent.info.run_id,
                 champion.run_id,
                 (cfg.registered_model_name, version),
-            ),
+            )
+            | extension.lineage,
         }
     plots = {**champion.plots, **({"fairness": fairness_plot} if fairness_plot else {})}
     return TrainedChampion(metadata, plots, sanity_reference(splits[1], champion.test_proba, champion.threshold))
+
+
+def log_extension(extension: SessionExtension) -> None:
+    """The caller's params, metrics and JSON artifacts on the active session run."""
+    if extension.params:
+        mlflow.log_params(extension.params)
+    if extension.metrics:
+        mlflow.log_metrics(extension.metrics)
+    for name, content in extension.artifacts.items():
+        mlflow.log_dict(content, name)
 
 
 def export_champion(cfg: TrainingConfig, trained: TrainedChampion) -> Path:

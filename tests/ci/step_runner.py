@@ -48,3 +48,26 @@ def run_step(
     )
     outputs = dict(line.split("=", 1) for line in output_file.read_text().splitlines() if "=" in line)
     return StepResult(result.returncode, result.stdout, result.stderr, outputs, summary_file.read_text())
+
+
+def ssh_stand_in(work_dir: Path, exit_code: int = 0) -> tuple[dict[str, str], Path]:
+    """A fake `ssh` on PATH that records its arguments (one a line) and exits with exit_code, and the environment
+    of a deploy-server step (the deploy secrets and variables as the workflows pass them); the record file."""
+    fake_bin = work_dir / "bin"
+    fake_bin.mkdir()
+    record = work_dir / "ssh-args"
+    (fake_bin / "ssh").write_text(
+        f'#!/bin/sh\nfor a in "$@"; do printf "%s\\n" "$a"; done > {record}\nexit {exit_code}\n'
+    )
+    (fake_bin / "ssh").chmod(0o755)
+    env = {
+        "PATH": f"{fake_bin}:/usr/bin:/bin",
+        "HOME": str(work_dir),
+        "DEPLOY_SSH_HOST": "deploy.example.org",
+        "DEPLOY_SSH_USER": "ops",
+        "DEPLOY_SSH_PORT": "2222",
+        "DEPLOY_PATH": "srv/credit risk",
+        "ACTOR": "ana",
+        "RUN_ID": "42",
+    }
+    return env, record

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.ci.step_runner import find_step, run_step
+from tests.ci.step_runner import find_step, run_step, ssh_stand_in
 from tests.ci.workflow_checks import WORKFLOWS_DIR, load_workflow, steps_using
 
 RELEASE = load_workflow(WORKFLOWS_DIR / "release.yml")
@@ -90,25 +90,13 @@ def test_the_deploy_command_releases_the_pushed_images_of_the_released_commit(tm
     """Run the deploy step with a fake `ssh` on PATH that records its arguments (tests/e2e runs the same command
     for real against a stack and a local registry)."""
     step = find_step(RELEASE, "deploy", "Release the pushed images on the server (idle color, gated switch)")
-    fake_bin = tmp_path / "bin"
-    fake_bin.mkdir()
-    record = tmp_path / "ssh-args"
-    (fake_bin / "ssh").write_text(f'#!/bin/sh\nfor a in "$@"; do printf "%s\\n" "$a"; done > {record}\n')
-    (fake_bin / "ssh").chmod(0o755)
-    env = {
-        "PATH": f"{fake_bin}:/usr/bin:/bin",
-        "HOME": str(tmp_path),
-        "DEPLOY_SSH_HOST": "deploy.example.org",
-        "DEPLOY_SSH_USER": "ops",
-        "DEPLOY_SSH_PORT": "2222",
-        "DEPLOY_PATH": "srv/credit risk",
-        "DEPLOY_MODEL": "champion",
-        "RELEASE_SHA": "0123456789abcdef0123456789abcdef01234567",
-        "REGISTRY_HOST": "ghcr.io",
-        "REPOSITORY": "Acme/Credit-Risk",
-        "ACTOR": "ana",
-        "RUN_ID": "42",
-    }
+    env, record = ssh_stand_in(tmp_path)
+    env.update(
+        DEPLOY_MODEL="champion",
+        RELEASE_SHA="0123456789abcdef0123456789abcdef01234567",
+        REGISTRY_HOST="ghcr.io",
+        REPOSITORY="Acme/Credit-Risk",
+    )
     result = run_step(step, tmp_path, env)
     assert result.returncode == 0, result.stderr
     args = record.read_text().splitlines()

@@ -21,6 +21,7 @@ from tests.ci.workflow_checks import (
     makefile_variable,
     missing_paths,
     paths_named,
+    secrets_used,
     steps,
     steps_using,
     workflow_files,
@@ -30,6 +31,8 @@ from tests.ci.workflow_checks import (
 BIN = Path(sys.executable).parent
 CI = WORKFLOWS_DIR / "ci.yml"
 RELEASE = WORKFLOWS_DIR / "release.yml"
+RETRAIN = WORKFLOWS_DIR / "retrain.yml"
+WEEKLY_CRON = re.compile(r"^\d{1,2} \d{1,2} \* \* [0-6]$")
 PINNED_USES = re.compile(r"^[\w.-]+/[\w.-]+(/[\w./-]+)?@[0-9a-f]{40}$")
 VERSION_COMMENT = re.compile(r"uses: (\S+) # v\d+\.\d+\.\d+\s*$", re.MULTILINE)
 # The only write scopes: pushing images (release), uploading the image scans' SARIF (tests/ci/test_image_scans.py).
@@ -43,13 +46,15 @@ def tool(name: str) -> str:
 
 
 def test_the_workflows_parse_with_the_expected_jobs() -> None:
-    assert {path.name for path in workflow_files()} == {"ci.yml", "release.yml"}
-    ci, release = load_workflow(CI), load_workflow(RELEASE)
+    assert {path.name for path in workflow_files()} == {"ci.yml", "release.yml", "retrain.yml"}
+    ci, release, retrain = load_workflow(CI), load_workflow(RELEASE), load_workflow(RETRAIN)
     assert set(ci["jobs"]) == {"lint", "test", "train", "build", "e2e", "security"}
     assert {"publish", "deploy"} <= set(release["jobs"])
     assert set(ci["on"]) == {"push", "pull_request"}
     assert ci["on"]["push"]["branches"] == ["**"]
     assert release["on"]["push"] == {"branches": ["main"], "tags": ["v*"]}
+    assert set(retrain["on"]) == {"schedule", "workflow_dispatch"}
+    assert set(retrain["jobs"]) == {"deploy-config", "retrain"}
 
 
 @pytest.mark.parametrize("schema", ["vendor.github-workflows", "custom.github-workflows-require-timeout"])
@@ -83,6 +88,7 @@ def test_every_make_target_a_workflow_calls_exists() -> None:
     expected = {"lint", "coverage", "train", "up", "deploy", "switch-green", "rollback", "down", "security"}
     assert expected <= called["ci.yml"]
     assert {"release", "status"} <= called["release.yml"]
+    assert called["retrain.yml"] == {"retrain"}
     missing = {name: sorted(names - targets) for name, names in called.items() if names - targets}
     assert not missing, f"make targets missing from the Makefile: {missing}"
 
@@ -156,3 +162,33 @@ def test_ci_cancels_superseded_runs_and_orders_its_jobs() -> None:
     assert "needs" not in jobs["lint"] and "needs" not in jobs["security"]
     release = load_workflow(RELEASE)
     assert release["concurrency"]["cancel-in-progress"] is False
+
+
+def test_retrain_runs_weekly_and_on_dispatch_on_the_release_workflows_deploy_server() -> None:
+    """The same server, secrets, environment and deploy queue as the release's deploy; nothing deployed."""
+    retrain, release = load_workflow(RETRAIN), load_workflow(RELEASE)
+    (schedule,) = retrain["on"]["schedule"]
+    assert WEEKLY_CRON.match(schedule["cron"]), schedule["cron"]
+    assert retrain["on"]["workflow_dispatch"] is None
+    job, deploy = retrain["jobs"]["retrain"], release["jobs"]["deploy"]
+    assert job["runs-on"] == deploy["runs-on"]
+    assert job["concurrency"] == deploy["concurrency"] == {"group": "deploy-production", "cancel-in-progress": False}
+    assert job["environment"]["name"] == deploy["environment"]["name"] == "production"
+    assert job["environment"]["deployment"] is False, "a retrain creates no deployment"
+    assert (
+        secrets_used(job)
+        == secrets_used(deploy)
+        == {
+            "DEPLOY_SSH_HOST",
+            "DEPLOY_SSH_USER",
+            "DEPLOY_SSH_KEY",
+            "DEPLOY_SSH_KNOWN_HOSTS",
+        }
+    )
+    assert retrain["jobs"]["deploy-config"] == release["jobs"]["deploy-config"] | {
+        "steps": retrain["jobs"]["deploy-config"]["steps"]
+    }
+    assert job["if"] == "${{ needs.deploy-config.outputs.enabled == 'true' }}"
+    assert workflow_make_targets({"jobs": {"retrain": job}}) == {"retrain"}
+    assert "release" not in workflow_make_targets(retrain) and "deploy" not in workflow_make_targets(retrain)
+    assert job["steps"][-1]["if"] == "${{ always() }}" and "rm -f ~/.ssh/deploy_key" in job["steps"][-1]["run"]

@@ -26,6 +26,7 @@ ASSIGNMENT = re.compile(r"^[A-Za-z_]\w*=")
 COMMAND_PREFIXES = {"sudo", "time", "env", "exec", "nice", "command"}
 MAKE_OPTIONS_WITH_VALUE = {"-C", "-f", "-I", "-o", "-W", "-j", "-l", "--file", "--directory"}
 MATRIX_EXPRESSION = re.compile(r"\$\{\{\s*matrix\.([\w-]+)\s*\}\}")
+SECRET_EXPRESSION = re.compile(r"\bsecrets\.([A-Za-z_]\w*)")
 TARGET_LINE = re.compile(r"^([A-Za-z0-9][A-Za-z0-9_.-]*)\s*:(?!=)")
 
 
@@ -54,6 +55,11 @@ def steps(workflow: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
 def steps_using(workflow: dict[str, Any], action: str) -> list[tuple[str, dict[str, Any]]]:
     """The steps whose `uses:` is the given action (owner/name), any ref."""
     return [(job_id, step) for job_id, step in steps(workflow) if step.get("uses", "").split("@")[0] == action]
+
+
+def secrets_used(job: dict[str, Any]) -> set[str]:
+    """The names of the secrets a job reads (`secrets.NAME` anywhere in it; GITHUB_TOKEN included)."""
+    return set(SECRET_EXPRESSION.findall(yaml.safe_dump(job)))
 
 
 def run_scripts(workflow: dict[str, Any]) -> list[str]:

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
 from conftest import fast_config
-from training.tests.sessions import ALL_CANDIDATES, train
+from training.tests.sessions import ALL_CANDIDATES, tracking_at, train
 
 
 @pytest.fixture
@@ -23,12 +22,6 @@ def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def full_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One training session with all four candidates (shared by the assertions of several modules)."""
     tmp_path = tmp_path_factory.mktemp("full")
-    previous = os.environ.get("MLFLOW_TRACKING_URI")
-    os.environ["MLFLOW_TRACKING_URI"] = f"sqlite:///{tmp_path}/mlruns/mlflow.db"
-    try:
+    with tracking_at(tmp_path):
         assert train(tmp_path, fast_config(tmp_path, ALL_CANDIDATES)) == 0
-    finally:
-        os.environ.pop("MLFLOW_TRACKING_URI")
-        if previous:
-            os.environ["MLFLOW_TRACKING_URI"] = previous
     return tmp_path
