@@ -53,7 +53,7 @@ def _outcomes_body(state: ModelState, settings: Settings) -> dict[str, Any]:
     item = OutcomeIn.model_json_schema()
     if state.service is not None:
         dataset = state.service.metadata.dataset
-        item["properties"]["outcome"]["enum"] = [l for l in (dataset.positive_label, dataset.negative_label) if l]
+        item["properties"]["outcome"]["enum"] = [x for x in (dataset.positive_label, dataset.negative_label) if x]
     array = {"type": "array", "items": item, "minItems": 1, "maxItems": settings.MAX_BATCH_ROWS}
     header = ",".join(OUTCOME_COLUMNS)
     return {

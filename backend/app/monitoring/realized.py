@@ -55,7 +55,12 @@ def calibration(frame: pd.DataFrame, by: pd.Series, name: str) -> list[dict[str,
         count=("y", "size"), predicted=("p", "mean"), observed_rate=("y", "mean")
     )
     return [
-        {name: key, "count": int(row.count), "predicted": float(row.predicted), "observed": float(row.observed_rate)}
+        {
+            name: key,
+            "count": int(row["count"]),
+            "predicted": float(row["predicted"]),
+            "observed": float(row["observed_rate"]),
+        }
         for key, row in grouped.iterrows()
     ]
 
