@@ -122,6 +122,11 @@ class LoggedRequest:
     probabilities: list[float]
     labels: list[int]
     inputs: list[dict[str, Any]] | None  # only when asked for
+    prediction_key: str | None = None  # None in logs older than prediction ids
+
+    def prediction_ids(self) -> list[str] | None:
+        """Each applicant's prediction id ("<key>-<index>"), if the request has a key."""
+        return None if self.prediction_key is None else [f"{self.prediction_key}-{i}" for i in range(len(self.labels))]
 
 
 def migrate(connection: sqlite3.Connection) -> None:
@@ -288,7 +293,7 @@ class PredictionLog:
         with closing(connect(self.path)) as connection:
             rows = connection.execute(
                 "SELECT ts, model_version, color, source, api_key, analyst, probabilities, labels,"
-                f" {inputs_column} FROM prediction_requests WHERE {AUTHOR} = ? AND ts >= ?"
+                f" {inputs_column}, prediction_key FROM prediction_requests WHERE {AUTHOR} = ? AND ts >= ?"
                 " ORDER BY ts DESC, id DESC LIMIT ?",
                 (author, start_ts, limit),
             ).fetchall()
@@ -303,8 +308,9 @@ class PredictionLog:
                 orjson.loads(probabilities),
                 orjson.loads(labels),
                 None if inputs is None else applicant_records(orjson.loads(inputs)),
+                key,
             )
-            for ts, version, color, source, api_key, analyst, probabilities, labels, inputs in rows
+            for ts, version, color, source, api_key, analyst, probabilities, labels, inputs, key in rows
         ]
 
     def count(self) -> int:
