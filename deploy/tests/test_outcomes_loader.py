@@ -37,6 +37,10 @@ def score(backend: BackendProcess, count: int) -> list[str]:
     return [row["prediction_id"] for row in answer.json()["predictions"]]
 
 
+def options(backend: BackendProcess) -> list[str]:
+    return ["--url", backend.url, "--api-key", backend.key]
+
+
 def write(path: Path, rows: list[list[str]], header: tuple[str, ...] = ("prediction_id", "outcome", "observed_date")):
     with path.open("w", newline="") as handle:
         writer = csv.writer(handle)
@@ -51,7 +55,7 @@ def test_simulated_outcomes_are_drawn_written_and_loaded_and_a_reload_is_unchang
 ) -> None:
     score(backend, 30)
     out = tmp_path / "simulated.csv"
-    common = ["--url", backend.url, "--api-key", backend.key]
+    common = options(backend)
     assert simulate_main([*common, "--author", "tests", "--share", "1", "--out", str(out)]) == 0
     printed = capsys.readouterr().out
     rows = list(csv.DictReader(out.open()))
@@ -69,10 +73,9 @@ def test_unknown_and_conflicting_ids_exit_1_with_the_rest_recorded(
     backend: BackendProcess, tmp_path: Path, capsys: pytest.CaptureFixture
 ) -> None:
     ids = score(backend, 3)
-    common = ["--url", backend.url, "--api-key", backend.key]
-    assert load_main([str(write(tmp_path / "a.csv", [[ids[0], "bad", TODAY]])), *common]) == 0
+    assert load_main([str(write(tmp_path / "a.csv", [[ids[0], "bad", TODAY]])), *options(backend)]) == 0
     rows = [[ids[0], "good", TODAY], ["f" * 32 + "-0", "bad", TODAY], [ids[1], "good", TODAY]]
-    assert load_main([str(write(tmp_path / "b.csv", rows)), *common]) == 1
+    assert load_main([str(write(tmp_path / "b.csv", rows)), *options(backend)]) == 1
     printed = capsys.readouterr().out
     assert "done: 1 recorded, 0 unchanged, 1 unknown, 1 conflicts" in printed and f"conflict: {ids[0]}" in printed
 
@@ -95,8 +98,7 @@ def test_a_rejected_file_exits_2_with_the_fields(
     backend: BackendProcess, tmp_path: Path, capsys: pytest.CaptureFixture
 ) -> None:
     ids = score(backend, 1)
-    common = ["--url", backend.url, "--api-key", backend.key]
-    assert load_main([str(write(tmp_path / "x.csv", [[ids[0], "maybe", TODAY]])), *common]) == 2
+    assert load_main([str(write(tmp_path / "x.csv", [[ids[0], "maybe", TODAY]])), *options(backend)]) == 2
     assert "outcome" in capsys.readouterr().err
 
 

@@ -12,6 +12,7 @@ from typing import Any
 import orjson
 from pydantic import ValidationError
 
+from app.core.csv_codec import check_widths
 from app.core.errors import ApiError, FieldError, field_errors, validation_error
 from app.monitoring.outcomes import Outcome
 from app.schemas.outcomes import OUTCOME_COLUMNS, OutcomeList
@@ -43,13 +44,7 @@ def _csv_items(body: bytes) -> list[dict[str, str]]:
     ]
     if problems:
         raise ApiError(422, f"the CSV header must be {','.join(OUTCOME_COLUMNS)}", problems)
-    ragged = [
-        FieldError(row, None, f"expected {len(header)} fields like the header, got {len(values)}")
-        for row, values in enumerate(lines[1:])
-        if len(values) != len(header)
-    ]
-    if ragged:
-        raise ApiError(422, f"malformed CSV: {len(ragged)} row(s) do not have as many fields as the header", ragged)
+    check_widths(header, lines[1:], status=422)
     return [dict(zip(header, (value.strip() for value in values))) for values in lines[1:]]
 
 
