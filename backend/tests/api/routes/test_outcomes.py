@@ -7,7 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import closing
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
@@ -48,24 +48,28 @@ def stored_outcomes(client: TestClient) -> dict[str, str]:
         return dict(db.execute("SELECT prediction_id, outcome FROM outcomes"))
 
 
+@pytest.fixture
+def client(serve: Callable, catboost_bundle: Path) -> Iterator[TestClient]:
+    """A fresh app over the catboost bundle, with its own prediction log."""
+    with serve(catboost_bundle) as fresh:
+        yield fresh
+
+
 @pytest.mark.slow
-def test_every_prediction_has_an_id_in_its_answer_and_in_the_log(
-    serve: Callable, catboost_bundle: Path, applicants: list
-) -> None:
-    with serve(catboost_bundle) as client:
-        single = client.post("/predict", json=applicants[0]).json()["prediction_id"]
-        fast = client.post("/predict?explain=false", json=applicants[1]).json()["prediction_id"]
-        batch, _ = scored_ids(client, applicants[2:7])
-        buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, list(applicants[0]))
-        writer.writeheader()
-        writer.writerows(applicants[7:10])
-        body = buffer.getvalue()
-        scored_csv = client.post(
-            "/predict/batch", content=body, headers={"content-type": "text/csv", "accept": "text/csv"}
-        ).text
-        csv_ids = [row["prediction_id"] for row in csv.DictReader(io.StringIO(scored_csv))]
-        logged = logged_keys(client)
+def test_every_prediction_has_an_id_in_its_answer_and_in_the_log(client: TestClient, applicants: list) -> None:
+    single = client.post("/predict", json=applicants[0]).json()["prediction_id"]
+    fast = client.post("/predict?explain=false", json=applicants[1]).json()["prediction_id"]
+    batch, _ = scored_ids(client, applicants[2:7])
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, list(applicants[0]))
+    writer.writeheader()
+    writer.writerows(applicants[7:10])
+    body = buffer.getvalue()
+    scored_csv = client.post(
+        "/predict/batch", content=body, headers={"content-type": "text/csv", "accept": "text/csv"}
+    ).text
+    csv_ids = [row["prediction_id"] for row in csv.DictReader(io.StringIO(scored_csv))]
+    logged = logged_keys(client)
     every = [single, fast, *batch, *csv_ids]
     assert len(set(every)) == len(every) == 10
     assert [(key, count) for key, count, _ in logged] == [
@@ -79,66 +83,62 @@ def test_every_prediction_has_an_id_in_its_answer_and_in_the_log(
 
 @pytest.mark.slow
 def test_outcomes_are_idempotent_conflicts_are_409_and_unknown_ids_404_with_the_rest_recorded(
-    serve: Callable, catboost_bundle: Path, applicants: list
+    client: TestClient, applicants: list
 ) -> None:
-    with serve(catboost_bundle) as client:
-        ids, _ = scored_ids(client, applicants[:6])
-        first = client.post("/outcomes", json=outcome_rows(ids[:3], ["bad", "good", "good"]))
-        assert first.status_code == 200 and first.json()["recorded"] == 3
-        again = client.post("/outcomes", json=outcome_rows(ids[:3], ["bad", "good", "good"]))
-        assert again.status_code == 200
-        assert (again.json()["recorded"], again.json()["unchanged"]) == (0, 3)
+    ids, _ = scored_ids(client, applicants[:6])
+    first = client.post("/outcomes", json=outcome_rows(ids[:3], ["bad", "good", "good"]))
+    assert first.status_code == 200 and first.json()["recorded"] == 3
+    again = client.post("/outcomes", json=outcome_rows(ids[:3], ["bad", "good", "good"]))
+    assert again.status_code == 200
+    assert (again.json()["recorded"], again.json()["unchanged"]) == (0, 3)
 
-        conflicting = client.post("/outcomes", json=outcome_rows([ids[0], ids[3]], ["good", "bad"]))
-        assert conflicting.status_code == 409
-        body = conflicting.json()
-        assert body["conflicting_ids"] == [ids[0]] and (body["conflicts"], body["recorded"]) == (1, 1)
-        assert ids[0] in body["detail"] or any(ids[0] in e["message"] for e in body["errors"])
+    conflicting = client.post("/outcomes", json=outcome_rows([ids[0], ids[3]], ["good", "bad"]))
+    assert conflicting.status_code == 409
+    body = conflicting.json()
+    assert body["conflicting_ids"] == [ids[0]] and (body["conflicts"], body["recorded"]) == (1, 1)
+    assert ids[0] in body["detail"] or any(ids[0] in e["message"] for e in body["errors"])
 
-        ghost = ids[0].rsplit("-", 1)[0] + "-99"  # a known request, an index it does not have
-        unknown = client.post(
-            "/outcomes", json=outcome_rows(["0" * 32 + "-0", ghost, ids[4], ids[5]], ["bad", "bad", "good", "bad"])
-        )
-        assert unknown.status_code == 404
-        assert unknown.json()["unknown_ids"] == ["0" * 32 + "-0", ghost]
-        assert (unknown.json()["recorded"], unknown.json()["unknown"]) == (2, 2)
-        assert stored_outcomes(client) == dict(zip(ids, ["bad", "good", "good", "bad", "good", "bad"]))
+    ghost = ids[0].rsplit("-", 1)[0] + "-99"  # a known request, an index it does not have
+    unknown = client.post(
+        "/outcomes", json=outcome_rows(["0" * 32 + "-0", ghost, ids[4], ids[5]], ["bad", "bad", "good", "bad"])
+    )
+    assert unknown.status_code == 404
+    assert unknown.json()["unknown_ids"] == ["0" * 32 + "-0", ghost]
+    assert (unknown.json()["recorded"], unknown.json()["unknown"]) == (2, 2)
+    assert stored_outcomes(client) == dict(zip(ids, ["bad", "good", "good", "bad", "good", "bad"]))
 
 
 @pytest.mark.slow
-def test_bad_outcomes_are_422_naming_the_field_and_nothing_is_recorded(
-    serve: Callable, catboost_bundle: Path, applicants: list
-) -> None:
-    with serve(catboost_bundle) as client:
-        ids, _ = scored_ids(client, applicants[:3])
-        tomorrow = (date.today() + timedelta(days=2)).isoformat()
-        yesterday = (datetime.now(timezone.utc).date() - timedelta(days=1)).isoformat()
-        cases = {
-            "outcome": [*outcome_rows(ids[:1], ["bad"]), *outcome_rows(ids[1:2], ["defaulted"])],
-            "observed_date": outcome_rows(ids[:2], ["bad", "good"], tomorrow),
-        }
-        for name, rows in cases.items():
-            answer = client.post("/outcomes", json=rows)
-            assert answer.status_code == 422, name
-            assert {e["field"] for e in answer.json()["errors"]} == {name}, answer.json()
-        before = client.post("/outcomes", json=outcome_rows(ids[:2], ["bad", "good"], yesterday))
-        assert before.status_code == 422 and before.json()["errors"][0]["field"] == "observed_date"
-        assert "before the prediction" in before.json()["errors"][0]["message"]
-        missing = client.post("/outcomes", json=[{"prediction_id": ids[0], "outcome": "bad"}])
-        assert missing.status_code == 422 and missing.json()["errors"][0]["field"] == "observed_date"
-        for content in (
-            "prediction_id,outcome\n" + f"{ids[0]},bad\n",  # a column missing
-            "prediction_id,outcome,observed_date\n" + f"{ids[0]},bad,{TODAY},extra\n",  # ragged
-            f"prediction_id,outcome,observed_date\n{ids[0]},bad,not-a-date\n",
-        ):
-            answer = client.post("/outcomes", content=content, headers={"content-type": "text/csv"})
-            assert answer.status_code == 422 and answer.json()["errors"], content
-        malformed = client.post("/outcomes", content=b"[{", headers={"content-type": "application/json"})
-        assert malformed.status_code == 422 and "malformed JSON" in malformed.json()["detail"]
-        assert stored_outcomes(client) == {}
-        good_csv = "prediction_id,outcome,observed_date\n" + "".join(f"{i},good,{TODAY}\n" for i in ids)
-        accepted = client.post("/outcomes", content=good_csv, headers={"content-type": "text/csv"})
-        assert accepted.status_code == 200 and accepted.json()["recorded"] == 3
+def test_bad_outcomes_are_422_naming_the_field_and_nothing_is_recorded(client: TestClient, applicants: list) -> None:
+    ids, _ = scored_ids(client, applicants[:3])
+    tomorrow = (date.today() + timedelta(days=2)).isoformat()
+    yesterday = (datetime.now(timezone.utc).date() - timedelta(days=1)).isoformat()
+    cases = {
+        "outcome": [*outcome_rows(ids[:1], ["bad"]), *outcome_rows(ids[1:2], ["defaulted"])],
+        "observed_date": outcome_rows(ids[:2], ["bad", "good"], tomorrow),
+    }
+    for name, rows in cases.items():
+        answer = client.post("/outcomes", json=rows)
+        assert answer.status_code == 422, name
+        assert {e["field"] for e in answer.json()["errors"]} == {name}, answer.json()
+    before = client.post("/outcomes", json=outcome_rows(ids[:2], ["bad", "good"], yesterday))
+    assert before.status_code == 422 and before.json()["errors"][0]["field"] == "observed_date"
+    assert "before the prediction" in before.json()["errors"][0]["message"]
+    missing = client.post("/outcomes", json=[{"prediction_id": ids[0], "outcome": "bad"}])
+    assert missing.status_code == 422 and missing.json()["errors"][0]["field"] == "observed_date"
+    for content in (
+        "prediction_id,outcome\n" + f"{ids[0]},bad\n",  # a column missing
+        "prediction_id,outcome,observed_date\n" + f"{ids[0]},bad,{TODAY},extra\n",  # ragged
+        f"prediction_id,outcome,observed_date\n{ids[0]},bad,not-a-date\n",
+    ):
+        answer = client.post("/outcomes", content=content, headers={"content-type": "text/csv"})
+        assert answer.status_code == 422 and answer.json()["errors"], content
+    malformed = client.post("/outcomes", content=b"[{", headers={"content-type": "application/json"})
+    assert malformed.status_code == 422 and "malformed JSON" in malformed.json()["detail"]
+    assert stored_outcomes(client) == {}
+    good_csv = "prediction_id,outcome,observed_date\n" + "".join(f"{i},good,{TODAY}\n" for i in ids)
+    accepted = client.post("/outcomes", content=good_csv, headers={"content-type": "text/csv"})
+    assert accepted.status_code == 200 and accepted.json()["recorded"] == 3
 
 
 @pytest.mark.slow
@@ -207,29 +207,27 @@ def test_outcomes_before_maturity_are_counted_apart_and_left_out(
 
 
 @pytest.mark.slow
-def test_few_outcomes_are_insufficient_and_say_why(serve: Callable, catboost_bundle: Path, applicants: list) -> None:
-    with serve(catboost_bundle) as client:
-        ids, _ = scored_ids(client, applicants[:5])
-        client.post("/outcomes", json=outcome_rows(ids, ["good"] * 5))
-        (version,) = client.get("/outcomes/performance").json()["versions"]
+def test_few_outcomes_are_insufficient_and_say_why(client: TestClient, applicants: list) -> None:
+    ids, _ = scored_ids(client, applicants[:5])
+    client.post("/outcomes", json=outcome_rows(ids, ["good"] * 5))
+    (version,) = client.get("/outcomes/performance").json()["versions"]
     assert version["status"] == "insufficient" and "no defaults" in version["reason"]
     assert version["roc_auc"]["value"] is None and version["roc_auc"]["n"] == 5
 
 
 @pytest.mark.slow
 def test_the_labeled_export_has_the_contracts_columns_oldest_first_without_probes(
-    serve: Callable, catboost_bundle: Path, applicants: list
+    client: TestClient, applicants: list
 ) -> None:
-    with serve(catboost_bundle) as client:
-        client_metadata = client.get("/model").json()
-        ids, _ = scored_ids(client, applicants[:4])
-        probe = client.post("/predict", json=applicants[9], headers={"X-Traffic-Source": "probe"}).json()
-        client.app.state.monitoring.log.flush()
-        rows = outcome_rows([*ids, probe["prediction_id"]], ["bad", "good", "good", "bad", "good"])
-        assert client.post("/outcomes", json=rows).status_code == 200
-        as_csv = client.get("/outcomes/labeled", headers={"accept": "text/csv"})
-        as_json = client.get("/outcomes/labeled").json()
-        metadata = client.app.state.model.service.metadata
+    client_metadata = client.get("/model").json()
+    ids, _ = scored_ids(client, applicants[:4])
+    probe = client.post("/predict", json=applicants[9], headers={"X-Traffic-Source": "probe"}).json()
+    client.app.state.monitoring.log.flush()
+    rows = outcome_rows([*ids, probe["prediction_id"]], ["bad", "good", "good", "bad", "good"])
+    assert client.post("/outcomes", json=rows).status_code == 200
+    as_csv = client.get("/outcomes/labeled", headers={"accept": "text/csv"})
+    as_json = client.get("/outcomes/labeled").json()
+    metadata = client.app.state.model.service.metadata
     features = [feature.name for feature in metadata.features]
     header, *lines = list(csv.reader(io.StringIO(as_csv.text)))
     assert as_csv.headers["content-type"].startswith("text/csv")
