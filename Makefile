@@ -15,6 +15,7 @@ AUDITED_REQUIREMENTS := $(sort $(wildcard */requirements.txt) requirements-dev.t
 
 .PHONY: help install system-deps train repro retrain lint fmt test test-fast serve ui bench \
         up down deploy switch-green switch-blue rollback release prune-images status logs simulate-traffic \
+        load-outcomes simulate-outcomes \
         coverage security clean api-key api-key-rotate api-key-revoke api-keys user-add user-password user-remove \
         users audit
 
@@ -143,6 +144,13 @@ logs: install ## follow the logs of every running service
 
 simulate-traffic: install ## send realistic, then shifted, applicant traffic through nginx
 	$(PY) -m deploy.simulate_traffic
+
+FILE ?=
+load-outcomes: install ## post observed outcomes FILE= (CSV: prediction_id,outcome,observed_date) through nginx
+	$(PY) -m deploy.load_outcomes "$(FILE)"
+
+simulate-outcomes: install ## draw outcomes of the logged predictions from their own probabilities (seeded) and load them
+	$(PY) -m deploy.simulate_outcomes
 
 # Access (docs/deployment.md, Access): NAME = a key's or an analyst's name, SCOPES = score,read,... (comma-separated)
 NAME ?=

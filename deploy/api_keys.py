@@ -19,7 +19,7 @@ STORE_VERSION = 1
 KEY_PREFIX = "crk_"  # credit-risk key: easy to spot in a leaked file or a log
 NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 # The scopes the backend knows (backend/app/auth/scopes.py says what each one allows).
-SCOPES = ("score", "read", "audit", "metrics", "probe", "on-behalf-of")
+SCOPES = ("score", "read", "audit", "outcomes", "metrics", "probe", "on-behalf-of")
 
 
 @dataclass(frozen=True)

@@ -70,7 +70,7 @@ def add_access_commands(sub: argparse._SubParsersAction) -> None:
     create.add_argument(
         "--scopes",
         required=True,
-        help="comma-separated: score, read, audit, metrics (probe, on-behalf-of: the service keys' alone)",
+        help="comma-separated: score, read, audit, outcomes, metrics (probe, on-behalf-of: the service keys' alone)",
     )
     for action, what in (("rotate", "a new key for NAME (the old one stops working)"), ("revoke", "revoke NAME")):
         keys.add_parser(action, help=what).add_argument("name")

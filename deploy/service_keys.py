@@ -23,7 +23,7 @@ class ServiceKey:
 
 
 SERVICE_KEYS = (
-    ServiceKey("deploy-cli", ("score", "read", "audit", "probe"), "cli/api-key", 0o600),
+    ServiceKey("deploy-cli", ("score", "read", "audit", "outcomes", "probe"), "cli/api-key", 0o600),
     ServiceKey("analyst-ui", ("score", "read", "on-behalf-of"), "ui/service-key", 0o644),
     ServiceKey("prometheus", ("metrics",), "prometheus/api-key", 0o644),
 )

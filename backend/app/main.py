@@ -16,7 +16,7 @@ from app.api.middleware import (
     UnhandledErrorMiddleware,
 )
 from app.api.openapi import install_openapi
-from app.api.routes import audit, health, metrics, model, monitoring, predict
+from app.api.routes import audit, health, metrics, model, monitoring, outcomes, predict
 from app.auth.callers import Authenticator
 from app.auth.key_store import KeyStore
 from app.auth.usage import KeyUsage
@@ -25,6 +25,8 @@ from app.core.config import Settings, get_settings
 from app.core.metrics import Metrics
 from app.core.state import ModelState, start_loader
 from app.monitoring.drift_metrics import DriftCollector
+from app.monitoring.outcome_metrics import OutcomeCollector
+from app.monitoring.outcome_service import OutcomeService
 from app.monitoring.service import Monitoring
 
 API_VERSION = "1.0.0"
@@ -52,6 +54,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     prediction_monitoring = Monitoring(settings, state.color, metrics_registry.count_log_failures)
     state.listeners.append(prediction_monitoring.observe)
     metrics_registry.registry.register(DriftCollector(state, prediction_monitoring))
+    outcome_service = OutcomeService(settings, prediction_monitoring)
+    metrics_registry.registry.register(OutcomeCollector(state, outcome_service))
     usage_path = settings.PREDICTION_LOG_PATH if settings.PREDICTION_LOG_ENABLED else None
     key_usage = KeyUsage(usage_path, state.color, settings.KEY_USAGE_FLUSH_S)
     authenticator = Authenticator(
@@ -63,6 +67,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         prediction_monitoring.start()
+        outcome_service.start()
         key_usage.start()
         authenticator.store.check()  # read the key store now: a missing one is in the log at start-up
         app.state.loader = start_loader(state, settings)
@@ -82,11 +87,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.model = state
     app.state.metrics = metrics_registry
     app.state.monitoring = prediction_monitoring
+    app.state.outcomes = outcome_service
     app.state.auth = authenticator
     app.state.key_usage = key_usage
     app.state.coalescer = RowCoalescer() if settings.COALESCE_SINGLE_ROWS else InlineScorer()
-    for router in (predict.router, health.router, model.router, metrics.router, monitoring.router, audit.router):
-        app.include_router(router)
+    routers = (predict, health, model, metrics, monitoring, audit, outcomes)
+    for module in routers:
+        app.include_router(module.router)
     install_error_handlers(app)
     app.add_middleware(UnhandledErrorMiddleware)
     app.add_middleware(DeploymentHeadersMiddleware, state=state, authenticator=authenticator)

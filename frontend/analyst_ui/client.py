@@ -170,6 +170,10 @@ class BackendClient:
                 ) from None
             raise
 
+    def realized_performance(self, window: str) -> dict[str, Any]:
+        """GET /outcomes/performance: per model version, how its predictions did against the observed outcomes."""
+        return self._json("GET", "/outcomes/performance", self.settings.BACKEND_TIMEOUT, params={"window": window})
+
     def _json(self, method: str, path: str, timeout: float, **kwargs: Any) -> dict[str, Any]:
         response = self._call(method, path, timeout, **kwargs)
         try:

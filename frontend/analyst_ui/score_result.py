@@ -47,9 +47,10 @@ def render_score(result: dict[str, Any], card: dict[str, Any], scored_at: dateti
         help=f"{positive} (= default) when the probability is at least the threshold {threshold:.3f}",
     )
     band_column.metric("Risk band", str(result["risk_band"]))
+    reference = f" · prediction id `{result['prediction_id']}`" if result.get("prediction_id") else ""
     st.caption(
         f"Threshold {threshold:.3f} · answered by model **v{result.get('model_version')}** "
-        f"on the **{result.get('color')}** deployment"
+        f"on the **{result.get('color')}** deployment{reference}"
     )
     factors = result.get("top_factors") or []
     labels = card.get("feature_labels") or {}

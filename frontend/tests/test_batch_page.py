@@ -70,15 +70,16 @@ def test_upload_shows_results_summary_and_the_scored_download(backend, open_app,
     downloaded = app.session_state["batch.outcome"][1].csv.decode()
     assert without_time(downloaded) == without_time(scored_csv)  # the backend's CSV, with reasons
     header = next(csv.reader(io.StringIO(downloaded)))
-    assert header[-11:] == ["probability_default", "label", "risk_band", "decision"] + [
+    assert header[-12:] == ["probability_default", "label", "risk_band", "decision"] + [
         f"reason_{i}" for i in range(1, 5)
-    ] + ["threshold", "model_version", "scored_at"]
+    ] + ["threshold", "model_version", "scored_at", "prediction_id"]
     assert any(row["reason_1"] for row in csv.DictReader(io.StringIO(downloaded)))
 
 
 def without_time(text: str) -> list[list[str]]:
-    """The CSV's rows without their last column (scored_at: the two requests may fall in different seconds)."""
-    return [row[:-1] for row in csv.reader(io.StringIO(text))]
+    """The CSV's rows without their last two columns (scored_at: the two requests may fall in different seconds;
+    prediction_id: each request's own)."""
+    return [row[:-2] for row in csv.reader(io.StringIO(text))]
 
 
 def test_the_template_is_accepted_as_it_is(backend, open_app, schema: dict) -> None:

@@ -124,9 +124,10 @@ def test_csv_batch_gives_the_backends_scored_csv(backend) -> None:
         headers={**backend.headers, "Content-Type": "text/csv", "Accept": "text/csv"},
         timeout=30,
     )
-    # the same CSV with the principal reasons, up to its last column (scored_at: the time of each request)
-    assert [line.rsplit(",", 1)[0] for line in scored.content.decode().splitlines()] == [
-        line.rsplit(",", 1)[0] for line in direct.text.splitlines()
+    # the same CSV with the principal reasons, up to its last two columns (scored_at and prediction_id: each
+    # request's own)
+    assert [line.rsplit(",", 2)[0] for line in scored.content.decode().splitlines()] == [
+        line.rsplit(",", 2)[0] for line in direct.text.splitlines()
     ]
     assert "reason_1" in direct.text.splitlines()[0] and "Checking account" in scored.content.decode()
     assert (scored.model_version, scored.color) == (client.status().model_version, "green")

@@ -131,7 +131,9 @@ def test_a_fresh_log_shows_the_empty_state_then_refresh_shows_new_predictions(ow
     summary_counting(own_backend, 5)
     app.button(key="monitoring.refresh").click().run()
 
-    assert not app.exception and not app.error and not app.info
+    assert not app.exception and not app.error
+    assert [info.value for info in app.info if "No predictions" in info.value] == []
+    assert "Not enough outcomes yet" in app.info[0].value  # the realized-performance section: no outcomes
     assert metrics(app)["Predictions in window"] == "5"
     assert metrics(app)["Drift status"] == ":gray[:material/hourglass_empty: insufficient data]"
     assert "Only 5 predictions in this window" in app.warning[0].value

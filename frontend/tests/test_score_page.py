@@ -60,7 +60,10 @@ def test_submitting_shows_the_backends_score_and_keeps_the_inputs(backend, open_
     applicant = {**schema["example"], "duration_in_month": 48, "purpose": purpose}
     expected = requests.post(f"{backend.url}/predict", json=applicant, timeout=10, headers=backend.headers).json()
     assert not app.exception and not app.error
-    assert app.session_state["score.result"] == expected
+    shown = dict(app.session_state["score.result"])
+    assert shown.pop("prediction_id") != expected.pop("prediction_id"), "each request: its own prediction id"
+    assert shown == expected
+    assert any(app.session_state["score.result"]["prediction_id"] in caption.value for caption in app.caption)
     metrics = {metric.label: metric.value for metric in app.main.metric}
     assert metrics["Probability"] == probability_text(expected["probability_default"])
     assert metrics["Risk band"] == expected["risk_band"]
@@ -85,7 +88,7 @@ def test_submitting_shows_the_backends_score_and_keeps_the_inputs(backend, open_
 
     click(app, "Score applicant")  # re-submitting keeps what was entered
     assert app.number_input(key=field_key("duration_in_month")).value == 48
-    assert app.session_state["score.result"] == expected
+    assert {k: v for k, v in app.session_state["score.result"].items() if k != "prediction_id"} == expected
 
     app.switch_page("views/batch.py").run()
     app.switch_page("views/score.py").run()  # and so does a round trip through another page

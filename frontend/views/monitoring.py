@@ -1,10 +1,11 @@
-"""Monitoring: prediction volume, share flagged, and drift of the score and the features against training."""
+"""Monitoring: prediction volume, share flagged, drift of the score and the features against training, and the
+realized performance against observed outcomes."""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from analyst_ui import charts
+from analyst_ui import charts, realized
 from analyst_ui.context import or_stop, ready_backend
 from analyst_ui.model_card import table_height
 from analyst_ui.monitoring import (
@@ -57,6 +58,7 @@ st.caption(f"Last {summary['window']}: {period_text(summary['from'], summary['to
 
 if summary["count"] == 0:
     st.info(EMPTY_MESSAGE, icon=":material/hourglass_empty:")
+    realized.render(client)
     st.stop()
 if summary["count"] < thresholds["min_rows"]:
     st.warning(
@@ -116,3 +118,5 @@ for index, name in enumerate(drifting):
             config=charts.CHART_CONFIG,
         )
 st.caption("Grey bars: the training data. Colored bars: this window, in the color of the status.")
+
+realized.render(client)

@@ -15,6 +15,7 @@ from app.api.responses import error_docs
 from app.api.security import SCHEME_NAME
 from app.core.config import Settings
 from app.core.state import ModelState
+from app.schemas.outcomes import OUTCOME_COLUMNS, OutcomeIn
 
 APPLICANT_REF = {"$ref": "#/components/schemas/Applicant"}
 OPEN_ROUTES = ("/health", "/ready")  # anyone may call them; a valid key gets details
@@ -45,6 +46,23 @@ def _applicant_schema(state: ModelState) -> dict[str, Any]:
 
 def _example(state: ModelState) -> dict[str, Any] | None:
     return dict(state.service.metadata.example) if state.service is not None else None
+
+
+def _outcomes_body(state: ModelState, settings: Settings) -> dict[str, Any]:
+    """POST /outcomes: a JSON list of outcomes (the labels of the served bundle's data set) or CSV."""
+    item = OutcomeIn.model_json_schema()
+    if state.service is not None:
+        dataset = state.service.metadata.dataset
+        item["properties"]["outcome"]["enum"] = [x for x in (dataset.positive_label, dataset.negative_label) if x]
+    array = {"type": "array", "items": item, "minItems": 1, "maxItems": settings.MAX_BATCH_ROWS}
+    header = ",".join(OUTCOME_COLUMNS)
+    return {
+        "required": True,
+        "content": {
+            "application/json": {"schema": array},
+            "text/csv": {"schema": {"type": "string", "description": f"the header {header}, then one row each"}},
+        },
+    }
 
 
 def build_openapi(app: FastAPI, state: ModelState, settings: Settings) -> dict[str, Any]:
@@ -79,6 +97,7 @@ def build_openapi(app: FastAPI, state: ModelState, settings: Settings) -> dict[s
             },
         },
     }
+    document["paths"]["/outcomes"]["post"]["requestBody"] = _outcomes_body(state, settings)
     if state.service is not None:
         for parameter in document["paths"]["/model/plots/{name}"]["get"]["parameters"]:
             if parameter["name"] == "name":

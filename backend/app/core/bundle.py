@@ -60,6 +60,7 @@ class RiskBands(_Lenient):
 class DatasetInfo(_Lenient):
     target: str
     positive_label: str
+    negative_label: str | None = None  # older bundles do not name it (outcomes need it)
 
 
 class BundleMetadata(_Lenient):

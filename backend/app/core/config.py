@@ -46,6 +46,20 @@ class Settings(BaseSettings):
     )
     DRIFT_METRICS_WINDOW: str = Field("1h", description="window of the drift gauges on /metrics (15m, 1h, 1d...)")
     DRIFT_METRICS_TTL_S: float = Field(30.0, ge=0, description="drift gauges are recomputed at most this often")
+    OUTCOME_MATURITY_DAYS: int = Field(
+        0,
+        ge=0,
+        description="an outcome counts once observed at least this many days after its prediction (earlier ones are "
+        "counted apart); set it to the outcome horizon in production, below PREDICTION_LOG_RETENTION_DAYS",
+    )
+    OUTCOME_MIN_LABELED: int = Field(
+        30, gt=0, description="fewer matured labeled predictions: realized performance is 'insufficient'"
+    )
+    OUTCOME_BOOTSTRAP_RESAMPLES: int = Field(200, ge=20, le=5000, description="resamples of the AUC's interval")
+    OUTCOME_METRICS_WINDOW: str = Field("30d", description="window of the realized-performance gauges on /metrics")
+    OUTCOME_METRICS_TTL_S: float = Field(
+        60.0, ge=0, description="realized-performance gauges are recomputed at most " "this often"
+    )
     COALESCE_SINGLE_ROWS: bool = Field(True, description="score concurrent single-row requests in one model call")
     # How `python -m app` runs uvicorn (app/__main__.py).
     HOST: str = Field("127.0.0.1", min_length=1, description="address to listen on (0.0.0.0 in containers)")
@@ -60,7 +74,7 @@ class Settings(BaseSettings):
     def _upper_case_level(cls, value: object) -> object:
         return value.upper() if isinstance(value, str) else value
 
-    @field_validator("DRIFT_METRICS_WINDOW")
+    @field_validator("DRIFT_METRICS_WINDOW", "OUTCOME_METRICS_WINDOW")
     @classmethod
     def _valid_window(cls, value: str) -> str:
         parse_window(value)
@@ -70,6 +84,11 @@ class Settings(BaseSettings):
     def _warn_below_alert(self) -> Settings:
         if self.DRIFT_PSI_WARN >= self.DRIFT_PSI_ALERT:
             raise ValueError("DRIFT_PSI_WARN must be lower than DRIFT_PSI_ALERT")
+        if self.OUTCOME_MATURITY_DAYS >= self.PREDICTION_LOG_RETENTION_DAYS:
+            raise ValueError(
+                "OUTCOME_MATURITY_DAYS must be below PREDICTION_LOG_RETENTION_DAYS (no logged prediction "
+                "could mature)"
+            )
         return self
 
 

@@ -25,19 +25,24 @@ def parse_csv(body: bytes, metadata: BundleMetadata) -> tuple[list[str], list[di
         raise ApiError(400, "the CSV body has no header row")
     header = [name.strip() for name in lines[0]]
     _check_header(header, metadata)
-    ragged = [
-        FieldError(row, None, f"expected {len(header)} fields like the header, got {len(values)}")
-        for row, values in enumerate(lines[1:])
-        if len(values) != len(header)
-    ]
-    if ragged:
-        raise ApiError(400, f"malformed CSV: {len(ragged)} row(s) do not have as many fields as the header", ragged)
+    check_widths(header, lines[1:], status=400)
     features = {f.name: f for f in metadata.features}
     converters = [(name, features[name]) for name in header]
     records = [
         {name: _convert(value, feature) for (name, feature), value in zip(converters, values)} for values in lines[1:]
     ]
     return header, records
+
+
+def check_widths(header: list[str], rows: list[list[str]], status: int) -> None:
+    """ApiError(`status`) listing the rows (from 0) without as many fields as the header."""
+    ragged = [
+        FieldError(row, None, f"expected {len(header)} fields like the header, got {len(values)}")
+        for row, values in enumerate(rows)
+        if len(values) != len(header)
+    ]
+    if ragged:
+        raise ApiError(status, f"malformed CSV: {len(ragged)} row(s) do not have as many fields as the header", ragged)
 
 
 def _check_header(header: list[str], metadata: BundleMetadata) -> None:

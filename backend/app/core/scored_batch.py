@@ -2,7 +2,7 @@
 
 The CSV result columns, in this order, are part of the API contract (docs/api.md): probability_default,
 label, risk_band, decision, reason_1..reason_4 (empty without `explain=true`, or when an applicant has
-fewer adverse factors), threshold, model_version, scored_at.
+fewer adverse factors), threshold, model_version, scored_at, prediction_id (what POST /outcomes names).
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ RESULT_COLUMNS = (
     "threshold",
     "model_version",
     "scored_at",
+    "prediction_id",
 )
 NO_REASONS: list[str] = []
 
@@ -48,10 +49,18 @@ class ScoredBatch:
     def json(self, color: str) -> bytes:
         """The JSON answer, serialized by orjson straight from the prediction columns."""
         reasons = self.reasons if self.reasons is not None else [None] * len(self.predictions)
-        columns = zip(count(), *self.predictions.columns(), reasons)
+        columns = zip(count(), *self.predictions.columns(), reasons, self.predictions.ids())
         rows = [
-            {"row": i, "probability_default": p, "label": label, "risk_band": band, "decision": d, "reasons": r}
-            for i, p, label, band, d, r in columns
+            {
+                "row": i,
+                "prediction_id": pid,
+                "probability_default": p,
+                "label": label,
+                "risk_band": band,
+                "decision": d,
+                "reasons": r,
+            }
+            for i, p, label, band, d, r, pid in columns
         ]
         return orjson.dumps(
             {
@@ -69,5 +78,6 @@ class ScoredBatch:
         reasons = self.reasons if self.reasons is not None else [NO_REASONS] * len(self.predictions)
         padding = ("",) * MAX_REASONS
         tail = (self.threshold, self.model_version, self.scored_at)
-        for (*prediction, decision), row_reasons in zip(zip(*self.predictions.columns()), reasons):
-            yield (*prediction, decision, *(*row_reasons, *padding)[:MAX_REASONS], *tail)
+        rows = zip(zip(*self.predictions.columns()), reasons, self.predictions.ids())
+        for (*prediction, decision), row_reasons, prediction_id in rows:
+            yield (*prediction, decision, *(*row_reasons, *padding)[:MAX_REASONS], *tail, prediction_id)

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import logging
 import math
+import uuid
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import numpy as np
@@ -33,29 +34,46 @@ class Prediction:
     label: int
     risk_band: str
     decision: str  # the name of the decision policy's outcome
+    # "<request key>-<index>": what outcomes name (POST /outcomes); an identity, not a result (left out of ==)
+    prediction_id: str = field(default="", compare=False)
+
+
+def new_prediction_key() -> str:
+    """A random key for one request's predictions (uuid4, hex): its applicants are "<key>-<index>"."""
+    return uuid.uuid4().hex
 
 
 @dataclass(frozen=True, slots=True)
 class Predictions:
     """One request's predictions as columns (a 1,000-row batch needs no per-row objects); iterating
-    yields a Prediction per applicant."""
+    yields a Prediction per applicant. `key` names the request once it is announced (one uuid per request, not per
+    applicant: cheap on the request path); applicant i's id is "<key>-<i>"."""
 
     probabilities: list[float]
     labels: list[int]
     risk_bands: list[str]
     decisions: list[str]
+    key: str = field(default="", compare=False)
 
     def __len__(self) -> int:
         return len(self.probabilities)
 
     def __iter__(self) -> Iterator[Prediction]:
-        return map(Prediction, *self.columns())
+        return map(Prediction, *self.columns(), self.ids())
+
+    def ids(self) -> list[str]:
+        """Each applicant's prediction id ("<key>-<index>")."""
+        return [f"{self.key}-{i}" for i in range(len(self))]
+
+    def keyed(self) -> Predictions:
+        """The same predictions under a new request key."""
+        return Predictions(*self.columns(), new_prediction_key())
 
     def columns(self) -> tuple[list[float], list[int], list[str], list[str]]:
         return self.probabilities, self.labels, self.risk_bands, self.decisions
 
     def take(self, indices: list[int]) -> Predictions:
-        """The predictions at these positions."""
+        """The predictions at these positions (without a key: announcing them gives one)."""
         return Predictions(*([column[i] for i in indices] for column in self.columns()))
 
 
@@ -90,7 +108,7 @@ class PredictionEvent:
     model_version: str
     feature_names: tuple[str, ...]
     applicants: Sequence[Row]
-    predictions: Predictions
+    predictions: Predictions  # keyed: predictions.key names the request (its applicants' ids)
     caller: Caller | None = None
 
 
@@ -170,6 +188,8 @@ class ScoringService:
     def _announce(
         self, source: Source, applicants: list[Row], predictions: Predictions, caller: Caller | None
     ) -> Predictions:
+        """The predictions under a new request key (their ids), after listeners saw them."""
+        predictions = predictions.keyed()
         if self.listeners:
             self._notify(PredictionEvent(source, self.version, self.parser.names, applicants, predictions, caller))
         return predictions
@@ -185,21 +205,24 @@ class ScoringService:
         explain: bool = False,
         callers: list[Caller | None] | None = None,
     ) -> list[Scored]:
-        """Single-row requests scored (and explained) in one model call (see RowCoalescer); one event per source
-        and caller."""
+        """Single-row requests scored (and explained) in one model call (see RowCoalescer); one event (and request
+        key) per source and caller."""
         if explain:
             probabilities, contributions = self.predictor.explain(applicants)
         else:
             probabilities, contributions = self.predictor.probabilities(applicants), None
         predictions = self.classify(probabilities)
-        if self.listeners:
-            origins = list(zip(sources, callers or [None] * len(sources)))
-            for origin in dict.fromkeys(origins):
-                rows = [i for i, o in enumerate(origins) if o == origin]
-                self._announce(origin[0], [applicants[i] for i in rows], predictions.take(rows), origin[1])
+        keyed: dict[int, Prediction] = {}
+        origins = list(zip(sources, callers or [None] * len(sources)))
+        for origin in dict.fromkeys(origins):
+            rows = [i for i, o in enumerate(origins) if o == origin]
+            group = self._announce(origin[0], [applicants[i] for i in rows], predictions.take(rows), origin[1])
+            for row, prediction in zip(rows, group):
+                keyed[row] = prediction
+        ordered = [keyed[row] for row in range(len(applicants))]
         if contributions is None:
-            return [(prediction, None) for prediction in predictions]
-        return list(zip(predictions, self.explanations(applicants, contributions)))
+            return [(prediction, None) for prediction in ordered]
+        return list(zip(ordered, self.explanations(applicants, contributions)))
 
     def predict_one(self, applicant: Row, source: Source, explain: bool, caller: Caller | None = None) -> Scored:
         """One applicant, scored and (if asked) explained on its own."""

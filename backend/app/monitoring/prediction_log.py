@@ -10,8 +10,9 @@ processes can share one file. A full queue or a failed write drops those records
 answered. Reads expand the rows into one record per prediction.
 
 Each row names who asked (the audit trail): the API key's name and, for the analyst UI's service key, the
-analyst it asked for. Files written before these columns existed are migrated on open (the columns are added,
-their old rows have none).
+analyst it asked for; and the request's random key (`prediction_key`, indexed): applicant i's prediction id is
+"<key>-<i>" (what outcomes name, app.monitoring.outcomes). Files written before these columns existed are migrated
+on open (the columns are added, their old rows have none).
 """
 
 from __future__ import annotations
@@ -43,18 +44,19 @@ CREATE TABLE IF NOT EXISTS prediction_requests (
     labels TEXT NOT NULL,
     inputs TEXT NOT NULL,
     api_key TEXT,
-    analyst TEXT
+    analyst TEXT,
+    prediction_key TEXT
 );
 CREATE INDEX IF NOT EXISTS prediction_requests_ts ON prediction_requests (ts);
 """
 # Columns added after the first release of the log: (name, type), added to older files on open.
-ADDED_COLUMNS = (("api_key", "TEXT"), ("analyst", "TEXT"))
+ADDED_COLUMNS = (("api_key", "TEXT"), ("analyst", "TEXT"), ("prediction_key", "TEXT"))
 AUTHOR = "COALESCE(analyst, api_key)"  # who asked: the analyst, else the key
 AUTHOR_INDEX = f"CREATE INDEX IF NOT EXISTS prediction_requests_author_ts ON prediction_requests ({AUTHOR}, ts)"
+KEY_INDEX = "CREATE INDEX IF NOT EXISTS prediction_requests_key ON prediction_requests (prediction_key)"
 INSERT = (
-    "INSERT INTO prediction_requests"
-    " (ts, model_version, color, source, prediction_count, probabilities, labels, inputs, api_key, analyst)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    "INSERT INTO prediction_requests (ts, model_version, color, source, prediction_count, probabilities, labels,"
+    " inputs, api_key, analyst, prediction_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 
 
@@ -72,6 +74,7 @@ class PredictionBatch:
     labels: Sequence[int]
     api_key: str | None = None  # the name of the key that asked
     analyst: str | None = None  # the analyst it asked for (the analyst UI's service key)
+    prediction_key: str | None = None  # the request's key: applicant i's prediction id is "<key>-<i>"
 
     def __len__(self) -> int:
         return len(self.probabilities)
@@ -91,6 +94,7 @@ class PredictionBatch:
             inputs,
             self.api_key,
             self.analyst,
+            self.prediction_key,
         )
 
 
@@ -118,6 +122,11 @@ class LoggedRequest:
     probabilities: list[float]
     labels: list[int]
     inputs: list[dict[str, Any]] | None  # only when asked for
+    prediction_key: str | None = None  # None in logs older than prediction ids
+
+    def prediction_ids(self) -> list[str] | None:
+        """Each applicant's prediction id ("<key>-<index>"), if the request has a key."""
+        return None if self.prediction_key is None else [f"{self.prediction_key}-{i}" for i in range(len(self.labels))]
 
 
 def migrate(connection: sqlite3.Connection) -> None:
@@ -133,6 +142,7 @@ def migrate(connection: sqlite3.Connection) -> None:
                 if "duplicate column" not in str(exc):
                     raise
     connection.execute(AUTHOR_INDEX)
+    connection.execute(KEY_INDEX)
     connection.commit()
 
 
@@ -266,7 +276,7 @@ class PredictionLog:
                 (start_ts,),
             )
             for ts, version, color, source, probabilities, labels, inputs in requests:
-                applicants = _records(orjson.loads(inputs))
+                applicants = applicant_records(orjson.loads(inputs))
                 rows = zip(orjson.loads(probabilities), orjson.loads(labels), applicants)
                 newest_first = [LoggedPrediction(ts, version, color, source, p, label, i) for p, label, i in rows][::-1]
                 records.extend(newest_first[: limit - len(records)])
@@ -283,7 +293,7 @@ class PredictionLog:
         with closing(connect(self.path)) as connection:
             rows = connection.execute(
                 "SELECT ts, model_version, color, source, api_key, analyst, probabilities, labels,"
-                f" {inputs_column} FROM prediction_requests WHERE {AUTHOR} = ? AND ts >= ?"
+                f" {inputs_column}, prediction_key FROM prediction_requests WHERE {AUTHOR} = ? AND ts >= ?"
                 " ORDER BY ts DESC, id DESC LIMIT ?",
                 (author, start_ts, limit),
             ).fetchall()
@@ -297,9 +307,10 @@ class PredictionLog:
                 analyst,
                 orjson.loads(probabilities),
                 orjson.loads(labels),
-                None if inputs is None else _records(orjson.loads(inputs)),
+                None if inputs is None else applicant_records(orjson.loads(inputs)),
+                key,
             )
-            for ts, version, color, source, api_key, analyst, probabilities, labels, inputs in rows
+            for ts, version, color, source, api_key, analyst, probabilities, labels, inputs, key in rows
         ]
 
     def count(self) -> int:
@@ -310,6 +321,6 @@ class PredictionLog:
             )
 
 
-def _records(table: dict[str, Any]) -> list[dict[str, Any]]:
+def applicant_records(table: dict[str, Any]) -> list[dict[str, Any]]:
     """The applicants of an `inputs` column: one feature -> value mapping each."""
     return [dict(zip(table["columns"], row)) for row in table["rows"]]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -14,6 +13,7 @@ from app.core.scoring import PredictionEvent
 from app.monitoring.drift import DriftThresholds
 from app.monitoring.prediction_log import LoggedRequest, PredictionBatch, PredictionLog
 from app.monitoring.summary import build_summary, parse_window
+from app.monitoring.ttl_cache import TtlCache
 
 logger = logging.getLogger(__name__)
 
@@ -28,12 +28,10 @@ class Monitoring:
             settings.DRIFT_PSI_WARN, settings.DRIFT_PSI_ALERT, settings.DRIFT_MIN_ROWS, settings.DRIFT_MAX_P_VALUE
         )
         self.metrics_window = settings.DRIFT_METRICS_WINDOW
-        self.metrics_ttl_s = settings.DRIFT_METRICS_TTL_S
         self.on_log_failure = on_log_failure
         self.log = PredictionLog(settings.PREDICTION_LOG_PATH, settings.PREDICTION_LOG_RETENTION_DAYS, on_log_failure)
         self.unavailable = "" if self.enabled else "the prediction log is disabled (PREDICTION_LOG_ENABLED=false)"
-        self._cache: tuple[float, str, dict[str, Any]] | None = None
-        self._cache_lock = threading.Lock()
+        self._drift_cache: TtlCache[dict[str, Any]] = TtlCache(settings.DRIFT_METRICS_TTL_S, "drift metrics")
 
     def start(self) -> None:
         """Open the log; a failure (e.g. an unwritable path) disables it, predictions go on."""
@@ -70,11 +68,12 @@ class Monitoring:
                     predictions.labels,
                     caller.key if caller else None,
                     caller.analyst if caller else None,
+                    predictions.key,
                 )
             ]
         )
 
-    def _window_s(self, window: str) -> float:
+    def window_s(self, window: str) -> float:
         """The window in seconds; 422 naming `window` if it is malformed, 503 without a log."""
         try:
             window_s = parse_window(window)
@@ -86,12 +85,12 @@ class Monitoring:
 
     def requests_by(self, author: str, window: str, limit: int, with_inputs: bool) -> list[LoggedRequest]:
         """The scoring requests of `author` over the last `window`, newest first (the audit trail)."""
-        window_s = self._window_s(window)
+        window_s = self.window_s(window)
         return self.log.requests_by(author, time.time() - window_s, limit, with_inputs)
 
     def summary(self, window: str, reference: dict[str, Any], served_version: str) -> dict[str, Any]:
         """The summary over the last `window`; 422 naming `window` if it is malformed, 503 without a log."""
-        window_s = self._window_s(window)
+        window_s = self.window_s(window)
         now = time.time()
         rows = self.log.since(now - window_s)
         return build_summary(rows, reference, window, window_s, now, self.thresholds, served_version)
@@ -100,14 +99,4 @@ class Monitoring:
         """The summary over DRIFT_METRICS_WINDOW, recomputed at most every DRIFT_METRICS_TTL_S seconds."""
         if self.unavailable:
             return None
-        with self._cache_lock:
-            now = time.monotonic()
-            if self._cache and self._cache[1] == version and now - self._cache[0] < self.metrics_ttl_s:
-                return self._cache[2]
-            try:
-                summary = self.summary(self.metrics_window, reference, version)
-            except Exception:  # noqa: BLE001 - a scrape must not fail because the log is unreadable
-                logger.exception("drift metrics: the prediction log could not be read")
-                return None
-            self._cache = (now, version, summary)
-            return summary
+        return self._drift_cache.get(version, lambda: self.summary(self.metrics_window, reference, version))

@@ -17,6 +17,7 @@ class AuditedRequest(BaseModel):
     count: int = Field(description="applicants scored by the request")
     probabilities: list[float]
     labels: list[int]
+    prediction_ids: list[str] | None = Field(description="each applicant's prediction id (null in older logs)")
     inputs: list[dict[str, Any]] | None = Field(description="the applicants, with include_inputs=true")
 
 

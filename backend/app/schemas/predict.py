@@ -21,7 +21,11 @@ class Decision(BaseModel):
     wording: str = Field(description="what the outcome means")
 
 
+PREDICTION_ID = "this prediction's id, for reporting its outcome later (POST /outcomes)"
+
+
 class Prediction(BaseModel):
+    prediction_id: str = Field(description=PREDICTION_ID)
     probability_default: float = Field(ge=0.0, le=1.0)
     label: Literal[0, 1] = Field(description="1 = default at the model's threshold")
     threshold: float
@@ -40,6 +44,7 @@ class Prediction(BaseModel):
 
 class BatchRow(BaseModel):
     row: int
+    prediction_id: str = Field(description=PREDICTION_ID)
     probability_default: float = Field(ge=0.0, le=1.0)
     label: Literal[0, 1]
     risk_band: RiskBand

@@ -88,7 +88,8 @@ def test_every_protected_route_refuses_bad_credentials(server: BackendProcess) -
 
 def test_each_route_needs_its_own_scope(server: BackendProcess) -> None:
     store = ApiKeyStore(server.key_store)
-    keys = {scope: store.create(f"only-{scope}", [scope]) for scope in ("score", "read", "audit", "metrics")}
+    scopes = ("score", "read", "audit", "outcomes", "metrics")
+    keys = {scope: store.create(f"only-{scope}", [scope]) for scope in scopes}
     time.sleep(1.2)
     for method, path, needed in operations(server):
         for scope, key in keys.items():

@@ -156,3 +156,19 @@ def test_a_bundle_whose_policy_leaves_a_gap_is_refused(
 
 def test_self_test_passes_on_a_trained_bundle(service: ScoringService) -> None:
     service.self_test()
+
+
+def test_each_request_gets_its_own_key_and_each_applicant_its_own_id(
+    service: ScoringService, events: list[PredictionEvent], applicant_rows: list[tuple]
+) -> None:
+    events.clear()
+    batch = service.predict(applicant_rows[:3], "batch")
+    assert batch.ids() == [f"{batch.key}-{i}" for i in range(3)] and len(batch.key) == 32
+    assert events[-1].predictions.key == batch.key, "listeners (the log) see the key the answer gives"
+    rows, sources = applicant_rows[:4], ["single", "probe", "single", "single"]
+    together = [prediction.prediction_id for prediction, _ in service.predict_rows(rows, sources)]
+    single, probe = events[-2], events[-1]
+    assert together == [f"{single.predictions.key}-0", f"{probe.predictions.key}-0"] + [
+        f"{single.predictions.key}-{i}" for i in (1, 2)
+    ]
+    assert len({batch.key, single.predictions.key, probe.predictions.key}) == 3

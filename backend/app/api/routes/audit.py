@@ -70,6 +70,7 @@ async def audit_predictions(
             "count": len(entry.probabilities),
             "probabilities": entry.probabilities,
             "labels": entry.labels,
+            "prediction_ids": entry.prediction_ids(),
             "inputs": entry.inputs,
         }
         for entry in listed[:limit]

@@ -42,6 +42,7 @@ def _single_answer(
 ) -> dict:
     outcome = service.policy.by_name[prediction.decision]
     return {
+        "prediction_id": prediction.prediction_id,
         "probability_default": prediction.probability,
         "label": prediction.label,
         "threshold": service.threshold,
@@ -128,8 +129,9 @@ async def predict_batch(
 ) -> Response:
     """Score many applicants: a JSON array, or CSV with a header row (`Content-Type: text/csv`). Answers JSON,
     or CSV for `Accept: text/csv`: the input columns, then probability_default, label, risk_band, decision,
-    reason_1..reason_4 (filled with `explain=true`), threshold, model_version, scored_at. Deployment checks send
-    `X-Traffic-Source: probe` with a `probe` key (logged as source `probe`, left out of the monitoring summary)."""
+    reason_1..reason_4 (filled with `explain=true`), threshold, model_version, scored_at, prediction_id (each
+    applicant's id, for reporting its outcome: POST /outcomes). Deployment checks send `X-Traffic-Source: probe`
+    with a `probe` key (logged as source `probe`, left out of the monitoring summary)."""
     service = ready_service(request)
     settings = settings_of(request)
     kind = body_kind(request, allowed=("json", "csv"))

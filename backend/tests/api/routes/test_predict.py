@@ -188,7 +188,9 @@ def test_batch_csv_in_json_out_equals_json_in(catboost_client: TestClient, appli
         "/predict/batch", content=to_csv(rows, columns), headers={"content-type": "text/csv"}
     ).json()
     from_json = catboost_client.post("/predict/batch", json=rows).json()
+    ids = [[row.pop("prediction_id") for row in answer["predictions"]] for answer in (from_csv, from_json)]
     assert from_csv == from_json
+    assert len(set(ids[0]) | set(ids[1])) == 2 * len(rows)  # every applicant of every request: its own id
 
 
 def test_batch_csv_answer_has_input_columns_then_results(
@@ -240,6 +242,7 @@ def test_batch_csv_columns_are_the_inputs_then_the_results_in_the_contracts_orde
         "threshold",
         "model_version",
         "scored_at",
+        "prediction_id",
     ]
     model = catboost_client.get("/model").json()
     singles = [catboost_client.post("/predict", json=applicant).json() for applicant in rows]
@@ -251,6 +254,8 @@ def test_batch_csv_columns_are_the_inputs_then_the_results_in_the_contracts_orde
         assert (float(got["threshold"]), got["model_version"]) == (model["threshold"], model["version"])
         assert datetime.fromisoformat(got["scored_at"]).tzinfo is not None
     assert len({dict(zip(header, line))["scored_at"] for line in lines}) == 1  # one time for the whole batch
+    ids = [dict(zip(header, line))["prediction_id"] for line in lines]
+    assert len(set(ids)) == len(lines) and len({i.rsplit("-", 1)[0] for i in ids}) == 1  # one key per request
 
 
 def test_a_bundle_without_policy_or_reason_table_gets_derived_ones(
