@@ -75,6 +75,7 @@ def stack(docker_engine: None, tmp_path_factory: pytest.TempPathFactory, alert_r
         "ALERT_WEBHOOK_URL": f"http://{stack_net}.1:{alert_receiver[1]}/alerts",
         "DEPLOY_CONTROLLER_CONFIG": str(e2e_bounds(work / "controller.yaml")),
         "DEPLOY_WATCH_WAIT": "false",  # the watch tests wait for it
+        "OUTCOME_METRICS_TTL_S": "2",  # realized-performance gauges follow outcomes loaded a moment ago
         # The tests drive up to a dozen clients at once from this host, one address to nginx (Docker's gateway):
         # limits they never reach. test_proxy.py lowers them through `up` to see the 429s, then restores these.
         "API_RATE_PER_CLIENT": "5000",

@@ -29,6 +29,9 @@ def fast_training_config() -> str:
     cfg["split"]["cv_folds"] = 3
     cfg["permutation_repeats"] = 1
     cfg["fairness"]["bootstrap"]["n_boot"] = 20
+    # Versions come from several trainings here (the stack's, the host's, a retrain on outcomes): a shrunk model
+    # is not held to the champion's AUC, only to the absolute floor.
+    cfg["quality_gate"]["max_drop_vs_champion"] = 1.0
     cfg["candidates"] = [c for c in cfg["candidates"] if c["name"] in ("logistic_regression", "catboost")]
     for candidate in cfg["candidates"]:
         if candidate["name"] == "catboost":
