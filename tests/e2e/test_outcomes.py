@@ -13,11 +13,13 @@ from pathlib import Path
 import requests
 import yaml
 
+from deploy.api_keys import ApiKeyStore
 from deploy.mlflow_credentials import client_credentials
 from tests.e2e.stack import ROOT, TRAINER_CONFIG, Stack
-from tests.e2e.test_blue_green import on_blue
+from tests.e2e.test_blue_green import known_within, on_blue
 
 APPLICANTS = 300
+AUTHOR = f"outcomes-e2e-{os.getpid()}"
 
 
 def run(args: list[str], env: dict[str, str], timeout_s: float = 900) -> subprocess.CompletedProcess:
@@ -54,19 +56,24 @@ def prometheus_value(stack: Stack, query: str, expected: float, timeout_s: float
 def test_outcomes_realized_performance_and_a_retrained_version_on_the_idle_color(stack: Stack, tmp_path: Path) -> None:
     on_blue(stack)
     url = f"{stack.settings.public_url}/api"
-    env = {**os.environ, **stack.env, "API_KEY": stack.key}
+    # A key of its own: the outcomes go to this test's predictions only, not to the other tests' traffic (the
+    # zero-drop test's thousands of copies of one applicant would leave nothing to rank).
+    key = ApiKeyStore(stack.settings.api_keys_file).create(AUTHOR, ("score", "read", "audit", "outcomes"))
+    headers = {"Authorization": f"Bearer {key}"}
+    known_within(f"{url}/model", headers)
+    env = {**os.environ, **stack.env, "API_KEY": key}
     traffic = run(
         [sys.executable, "-m", "deploy.simulate_traffic", "--url", url, "--count", str(APPLICANTS)]
         + ["--phase", "realistic"],
         env,
     )
     assert traffic.returncode == 0
-    served_version = requests.get(f"{url}/ready", headers=stack.headers).headers["X-Model-Version"]
+    served_version = requests.get(f"{url}/ready", headers=headers).headers["X-Model-Version"]
     time.sleep(1.0)  # the prediction log writes every 0.2 s, off the request path
 
     outcomes_csv = tmp_path / "outcomes.csv"
     simulated = run(
-        [sys.executable, "-m", "deploy.simulate_outcomes", "--url", url, "--author", stack.key_name]
+        [sys.executable, "-m", "deploy.simulate_outcomes", "--url", url, "--author", AUTHOR]
         + ["--window", "1h", "--out", str(outcomes_csv)],
         env,
     )
