@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from analyst_ui.applicant_form import label_of
+from analyst_ui.field_rules import codes, field_label
 from analyst_ui.score_result import probability_text
 from tests.kit.analysts import ANALYST, PASSWORD
 from tests.kit.chromium import CHROMIUM, Chromium
@@ -98,16 +98,16 @@ def test_a_browser_scores_an_applicant_uploads_a_batch_and_reads_the_model_card(
     backend, ui_url: str, browser: Chromium, tmp_path: Path
 ) -> None:
     schema = requests.get(f"{backend.url}/schema", timeout=10, headers=backend.headers).json()
-    numeric = sum(f["type"] == "numeric" for f in schema["features"])
-    categorical = len(schema["features"]) - numeric
+    numeric = sum(f["type"] == "numeric" and not codes(f) for f in schema["features"])
+    categorical = len(schema["features"]) - numeric  # categories and coded numbers are choices
 
     sign_in(browser, ui_url)
     browser.wait_for(f"{count('stNumberInput')} == {numeric} && {count('stSelectbox')} == {categorical}")
-    assert sorted(browser.evaluate(texts("stWidgetLabel"))) == sorted(label_of(f["name"]) for f in schema["features"])
+    assert sorted(browser.evaluate(texts("stWidgetLabel"))) == sorted(field_label(f) for f in schema["features"])
     assert "Ready" in browser.evaluate("document.querySelector('[data-testid=stSidebar]').innerText")
     browser.screenshot(ARTIFACTS / "score-form.png")
 
-    browser.evaluate("document.querySelector('[data-testid=stBaseButton-primaryFormSubmit]').click()")
+    browser.evaluate("document.querySelector('[data-testid=stBaseButton-primary]').click()")
     browser.wait_for(f"{count('stPlotlyChart')} == 2 && {count('stMetricValue')} >= 4")
     expected = requests.post(
         f"{backend.url}/predict", json=schema["example"], timeout=10, headers=backend.headers
@@ -215,7 +215,7 @@ def test_single_sign_on_through_a_local_oidc_provider(backend, browser: Chromium
             sidebar = browser.evaluate("document.querySelector('[data-testid=stSidebar]').innerText")
             assert "Signed in as carol@bank.example" in sidebar
             browser.wait_for(f"{count('stNumberInput')} > 0")
-            browser.evaluate("document.querySelector('[data-testid=stBaseButton-primaryFormSubmit]').click()")
+            browser.evaluate("document.querySelector('[data-testid=stBaseButton-primary]').click()")
             browser.wait_for(f"{count('stPlotlyChart')} == 2")
             browser.screenshot(ARTIFACTS / "signed-in-sso.png")
             (scored,) = audit_trail(backend, "carol@bank.example")
