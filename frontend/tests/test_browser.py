@@ -14,6 +14,8 @@ import requests
 from analyst_ui.field_rules import codes, field_label
 from analyst_ui.score_result import probability_text
 from tests.kit.analysts import ANALYST, PASSWORD
+from tests.kit.axe import missing as axe_missing
+from tests.kit.axe import violations
 from tests.kit.chromium import CHROMIUM, Chromium
 from tests.kit.applicants import real_applicants, shifted_population
 from tests.kit.oidc import missing as oidc_missing
@@ -146,6 +148,79 @@ def test_a_browser_scores_an_applicant_uploads_a_batch_and_reads_the_model_card(
     plots = requests.get(f"{backend.url}/model", timeout=10, headers=backend.headers).json()["plots"]
     browser.wait_for(f"{count('stImage')} == {len(plots)}")
     browser.screenshot(ARTIFACTS / "model-card.png")
+
+
+def field(label: str) -> str:
+    return f"document.querySelector('input[aria-label=\"{label}\"]')"
+
+
+def main_text() -> str:
+    return "document.querySelector('[data-testid=stMain]').innerText"
+
+
+def tabs_to(browser: Chromium, text: str, limit: int = 60) -> int:
+    """Tab presses from the top of the page until the focused element reads `text` (limit + 1: never)."""
+    browser.evaluate("document.activeElement && document.activeElement.blur(); window.focus()")
+    for presses in range(1, limit + 1):
+        for kind in ("keyDown", "keyUp"):
+            browser.call("Input.dispatchKeyEvent", type=kind, key="Tab", code="Tab", windowsVirtualKeyCode=9)
+        if browser.evaluate("(document.activeElement.innerText || '').trim()") == text:
+            return presses
+    return limit + 1
+
+
+def test_a_browser_walks_the_analyst_fixes_with_no_serious_accessibility_violations(
+    backend, ui_url: str, browser: Chromium
+) -> None:
+    if axe_missing():
+        pytest.fail(axe_missing())
+    schema = requests.get(f"{backend.url}/schema", timeout=10, headers=backend.headers).json()
+    example = schema["example"]
+
+    sign_in(browser, f"{ui_url}/score")  # opened directly: the score page, no "page not found"
+    browser.wait_for(f"{field('Credit amount (DM)')} !== null")
+    assert "Page not found" not in browser.evaluate("document.body.innerText")
+    assert browser.evaluate("location.pathname") == "/score"
+    icons = browser.evaluate("[...document.querySelectorAll('link[rel~=icon]')].map(l => l.href)")
+    assert icons and all(icon.startswith(ui_url) for icon in icons)  # no external font or icon host
+    assert violations(browser) == []
+    presses = tabs_to(browser, "Score applicant")
+    assert presses <= 25, f"{presses} Tab presses to reach Score applicant"
+
+    browser.evaluate("document.querySelector('[data-testid=stBaseButton-primary]').click()")
+    browser.wait_for(f"{count('stPlotlyChart')} == 2")
+    announced = browser.evaluate("document.querySelector('[role=status][aria-live=polite]').innerText")
+    assert announced.startswith("Scored: ")
+    assert violations(browser) == []
+    browser.screenshot(ARTIFACTS / "score-result-announced.png")
+
+    browser.type_into(field("Credit amount (DM)"), "3000")  # the result is out of date at once
+    browser.wait_for(f"{main_text()}.includes('Out of date — score again') && {count('stPlotlyChart')} == 0")
+    browser.screenshot(ARTIFACTS / "score-out-of-date.png")
+    for _ in range(2):  # reset works, and again
+        browser.evaluate(
+            "[...document.querySelectorAll('button')].find(b => b.innerText.includes('Reset to the example')).click()"
+        )
+        browser.wait_for(f"{field('Credit amount (DM)')}.value == '{example['credit_amount']}'")
+        browser.type_into(field("Credit amount (DM)"), "4000")
+        browser.wait_for(f"{field('Credit amount (DM)')}.value == '4000'")
+
+    browser.type_into(field("Age (years)"), "5")  # the message is visible under the field, not on hover
+    browser.wait_for(f"{main_text()}.includes('5 years is too small: enter at least 18 years')")
+    browser.evaluate("document.querySelector('[data-testid=stBaseButton-primary]').click()")
+    browser.wait_for(f"{main_text()}.includes('Not scored: 1 field(s) need a different value')")
+    assert browser.evaluate(f"{count('stPlotlyChart')}") == 0
+    browser.screenshot(ARTIFACTS / "score-invalid-value.png")
+
+    for page, ready in (
+        ("batch", "document.querySelector('input[type=file]') !== null"),
+        ("model", f"{count('stImage')} > 0"),
+        ("monitoring", f"{count('stMetric')} > 0"),
+    ):
+        go_to(browser, page)
+        browser.wait_for(ready)
+        found = violations(browser)
+        assert not found, f"{page}:\n" + "\n".join(found)
 
 
 def test_a_browser_shows_volume_and_drift_on_the_monitoring_page(backend, ui_url: str, browser: Chromium) -> None:
