@@ -111,6 +111,6 @@ def _input_of(feature: Mapping[str, Any], default: Any) -> Any:
     problem = problem_of(feature, value)
     if problem:  # visible at once, under the field, not in a tooltip
         st.error(problem)
-    elif field_help(feature):
-        st.caption(field_help(feature))
+    elif field_help(feature, value):
+        st.caption(field_help(feature, value))
     return value

@@ -61,8 +61,9 @@ def number(value: int | float) -> str:
     return f"{value:,}" if isinstance(value, int) or float(value).is_integer() else f"{value:,g}"
 
 
-def field_help(feature: Mapping[str, Any]) -> str:
-    """One line under the field: the range and unit, what training applicants had, the rule's own help."""
+def field_help(feature: Mapping[str, Any], value: Any = None) -> str:
+    """One line under the field: the range and unit, what past applicants had, the rule's own help; for a
+    category, the chosen one's meaning in full (the box cuts long texts)."""
     rule, parts = rule_of(feature), []
     if feature["type"] == "numeric" and not codes(feature):
         low, high = bounds(feature)
@@ -72,8 +73,8 @@ def field_help(feature: Mapping[str, Any]) -> str:
             parts.append(f"{kind} from {number(low)} to {number(high)}{unit}.")
         if feature.get("min") is not None and feature.get("max") is not None:
             parts.append(f"Past applicants: {number(feature['min'])} to {number(feature['max'])}.")
-    elif feature["type"] == "categorical":
-        parts.append(f"{len(feature['categories'])} choices, as the bank records them.")
+    elif feature["type"] == "categorical" and (feature.get("category_labels") or {}).get(value):
+        parts.append(f"{value}: {feature['category_labels'][value]}.")
     if rule.get("help"):
         parts.append(str(rule["help"]))
     return " ".join(parts)

@@ -65,6 +65,8 @@ def test_domain_labels_units_codes_and_category_meanings(backend, open_app) -> N
     assert rate.options == ["1", "2", "3", "4"]  # a code, not a percentage: 25 cannot be entered
     checking = app.selectbox(key=field_key("status_of_existing_checking_account"))
     assert "... < 0 DM — Checking account is overdrawn" in checking.options
+    checking.set_value("... < 0 DM").run()
+    assert "... < 0 DM: Checking account is overdrawn." in [c.value for c in app.caption]  # in full, under it
 
 
 @pytest.mark.parametrize(
