@@ -3,6 +3,8 @@ Nothing but the sign-in shows until an analyst is signed in; the pages then call
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import streamlit as st
 
 from analyst_ui.client import BackendClient
@@ -14,7 +16,7 @@ from analyst_ui.sign_in import render_account, requested_url, signed_in_analyst
 
 st.set_page_config(
     page_title="Credit risk · analyst",
-    page_icon=":material/credit_score:",
+    page_icon=str(Path(__file__).parent / "assets" / "favicon.png"),  # served by the UI itself: no font host
     layout="wide",
     initial_sidebar_state="expanded",
 )

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from training.decision_policy import DecisionPolicyConfig
 from training.errors import TrainingInputError
 from training.governance_config import BehavioralTests, FairnessConfig, ModelCardConfig
+from training.input_rules import InputRule
 from training.reason_codes import ReasonTableConfig
 
 CandidateType = Literal["decision_tree", "logistic_regression", "random_forest", "catboost"]
@@ -82,6 +83,7 @@ class TrainingConfig(_Strict):
     risk_bands: RiskBandConfig = RiskBandConfig()
     decision_policy: DecisionPolicyConfig = Field(default_factory=DecisionPolicyConfig)
     reasons: ReasonTableConfig
+    inputs: dict[str, InputRule] = Field(default_factory=dict)
     quality_gate: QualityGateConfig = QualityGateConfig()
     reference_bins: int = Field(10, ge=2, le=50)
     permutation_repeats: int = Field(5, ge=1, le=50)

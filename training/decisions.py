@@ -10,6 +10,7 @@ from training.config import TrainingConfig
 from training.data import Dataset, infer_schema
 from training.decision_policy import policy_metadata
 from training.errors import TrainingInputError
+from training.input_rules import rule_problems
 from training.reason_codes import reasons_metadata, table_problems
 from training.report import log
 
@@ -19,8 +20,9 @@ if TYPE_CHECKING:
 
 def check_reason_table(cfg: TrainingConfig, dataset: Dataset) -> None:
     """TrainingInputError (exit 2, before anything is logged) listing every way the reason table does not
-    fit the data: unknown features or categories, features without a text."""
-    problems = table_problems(cfg.reasons, infer_schema(dataset), cfg.data.drop_features)
+    fit the data: unknown features or categories, features without a text; and every input rule that does not."""
+    schema = infer_schema(dataset)
+    problems = table_problems(cfg.reasons, schema, cfg.data.drop_features) + rule_problems(cfg.inputs, schema)
     if problems:
         raise TrainingInputError("; ".join(problems))
 

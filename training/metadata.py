@@ -14,6 +14,7 @@ import pandas as pd
 from training.candidate import CandidateResult
 from training.config import TrainingConfig
 from training.data import Dataset, example_row, infer_schema, reference_distributions
+from training.input_rules import annotate_schema
 
 SCORE_BINS = [round(i / 10, 1) for i in range(1, 10)]  # inner edges of the score histogram
 
@@ -77,7 +78,7 @@ def build_metadata(
         "threshold": threshold,
         "threshold_strategy": cfg.threshold.strategy,
         "risk_bands": {"medium": threshold * cfg.risk_bands.medium_from_fraction_of_threshold, "high": threshold},
-        "features": infer_schema(dataset),
+        "features": annotate_schema(infer_schema(dataset), cfg.inputs, cfg.reasons),
         "feature_order": list(dataset.features.columns),
         "example": example_row(x_train, y_train),
         "feature_importance": champion.importance,

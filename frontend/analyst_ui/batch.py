@@ -11,7 +11,8 @@ from typing import Any
 import pandas as pd
 
 from analyst_ui.charts import BAND_ORDER
-from analyst_ui.client import BackendClient, BackendFailed, Problem
+from analyst_ui.batch_file import ApplicantsFile, read_applicants, to_csv
+from analyst_ui.client import BackendClient, BackendFailed, BackendRejected, Problem, ScoredCsv
 
 RESULT_COLUMNS = ("probability_default", "label", "risk_band")  # every scored CSV has them
 SHOWN_FIRST = (*RESULT_COLUMNS, "decision", "reason_1", "reason_2", "reason_3", "reason_4")
@@ -19,12 +20,24 @@ SHOWN_FIRST = (*RESULT_COLUMNS, "decision", "reason_1", "reason_2", "reason_3", 
 
 @dataclass(frozen=True)
 class ScoredBatch:
-    """The backend's scored CSV, as bytes (for the download) and as a table (for the page)."""
+    """The scored rows as a table (for the page) and as CSV (for the download): each row's spreadsheet `line`, the
+    passed-through columns, then the backend's scored CSV (input columns and results)."""
 
     table: pd.DataFrame
     csv: bytes
     model_version: str | None
     color: str | None
+
+
+@dataclass(frozen=True)
+class BatchOutcome:
+    """What became of an upload: the scored rows (None when none could be scored) and the refused ones."""
+
+    scored: ScoredBatch | None
+    refused: pd.DataFrame  # line, column, problem: one line per problem
+    refused_csv: bytes  # the refused rows as uploaded, after a `line` and a `problems` column
+    file: ApplicantsFile
+    passed_through: list[str]
 
 
 @dataclass(frozen=True)
@@ -50,14 +63,64 @@ def template_csv(features: Sequence[dict[str, Any]], example: dict[str, Any]) ->
     return buffer.getvalue().encode("utf-8")
 
 
-def score_csv(client: BackendClient, upload: bytes) -> ScoredBatch:
-    """Send the uploaded CSV as it is; the backend validates it (raising BackendRejected with the problems)."""
-    scored = client.predict_csv(upload)
+def score_upload(client: BackendClient, content: bytes, features: Sequence[str]) -> BatchOutcome:
+    """Read the upload as a spreadsheet wrote it, send its feature columns, and score every row the backend accepts:
+    rows it refuses are set aside with their problems and the rest are sent again (so 3 bad rows out of 20 do not
+    block the other 17). A problem with the whole file (its header, its size) raises BackendRejected."""
+    file = read_applicants(content, features)
+    columns = file.feature_columns(features)
+    header = [file.header[i] for i in columns]
+    problems: dict[int, list[Problem]] = {}
+    for index, values in enumerate(file.rows):
+        if len(values) != len(file.header):
+            message = f"has {len(values)} fields, the header {len(file.header)}"
+            problems[index] = [Problem(file.lines[index], None, message)]
+    good = [i for i in range(len(file.rows)) if i not in problems]
+    scored = None
+    while good and scored is None:
+        try:
+            scored = client.predict_csv(to_csv(header, [[file.rows[i][c] for c in columns] for i in good]))
+        except BackendRejected as error:
+            if not error.problems or any(p.row is None or not 0 <= p.row < len(good) for p in error.problems):
+                raise  # about the whole file: nothing to set aside
+            for problem in error.problems:
+                index = good[problem.row]
+                problems.setdefault(index, []).append(Problem(file.lines[index], problem.field, problem.message))
+            good = [i for i in good if i not in problems]
+    return BatchOutcome(
+        None if scored is None else _joined(scored, file, good, features),
+        problems_table([p for index in sorted(problems) for p in problems[index]]),
+        _refused_csv(file, problems),
+        file,
+        file.passed_through(features),
+    )
+
+
+def _joined(scored: ScoredCsv, file: ApplicantsFile, good: list[int], features: Sequence[str]) -> ScoredBatch:
     try:
-        table = read_scored_csv(scored.content)
+        results = read_scored_csv(scored.content)
     except ValueError as exc:
         raise BackendFailed(f"The scoring service returned a scored CSV the UI cannot read: {exc}.") from None
-    return ScoredBatch(table, scored.content, scored.model_version, scored.color)
+    if len(results) != len(good):
+        raise BackendFailed(f"The scoring service returned {len(results)} scored rows for {len(good)} sent.")
+    kept = [(i, name) for i, name in enumerate(file.header) if name in file.passed_through(features)]
+    front = {"line": [file.lines[i] for i in good]}
+    front.update({name: [_cell(file.rows[i], c) for i in good] for c, name in kept})
+    table = pd.concat([pd.DataFrame(front), results.reset_index(drop=True)], axis=1)
+    return ScoredBatch(table, table.to_csv(index=False).encode("utf-8"), scored.model_version, scored.color)
+
+
+def _cell(values: list[str], position: int) -> str:
+    return values[position] if position < len(values) else ""
+
+
+def _refused_csv(file: ApplicantsFile, problems: dict[int, list[Problem]]) -> bytes:
+    """The refused rows as uploaded, each after its line and its problems (to fix and upload again)."""
+    rows = [
+        [str(file.lines[i]), "; ".join(f"{p.field or 'row'}: {p.message}" for p in problems[i]), *file.rows[i]]
+        for i in sorted(problems)
+    ]
+    return to_csv(["line", "problems", *file.header], rows)
 
 
 def read_scored_csv(content: bytes) -> pd.DataFrame:
@@ -83,10 +146,10 @@ def summarize(table: pd.DataFrame) -> BatchSummary:
 
 
 def problems_table(problems: Sequence[Problem]) -> pd.DataFrame:
-    """One line per problem: row (from 0, empty for the header or the whole file), column, message."""
+    """One line per problem: its line in the file (empty for the header or the whole file), column, message."""
     return pd.DataFrame(
         {
-            "row": pd.array([p.row for p in problems], dtype="Int64"),
+            "line": pd.array([p.row for p in problems], dtype="Int64"),
             "column": [p.field or "" for p in problems],
             "problem": [p.message for p in problems],
         }

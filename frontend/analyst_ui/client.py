@@ -101,6 +101,8 @@ class BackendClient:
         """GET /health then /ready; never raises."""
         try:
             health = self._call("GET", "/health", self.settings.BACKEND_STATUS_TIMEOUT)
+        except BackendNotReady as exc:  # it answered: up, without a model
+            return BackendStatus(self.base_url, True, False, None, None, exc.message)
         except BackendError as exc:
             return BackendStatus(self.base_url, False, False, None, None, exc.message)
         alive = _json_or_empty(health)

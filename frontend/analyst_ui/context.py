@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+import pandas as pd
 import streamlit as st
 
 from analyst_ui import cache
@@ -12,6 +13,10 @@ from analyst_ui.batch import problems_table
 from analyst_ui.client import BackendClient, BackendError, BackendStatus
 
 BACKEND_KEY = "backend"
+NOT_READY = (
+    "**No model is ready to score yet.** The scoring service is running but has no model loaded. "
+    "Please try again in a few minutes; if this lasts, tell the team."
+)
 T = TypeVar("T")
 
 
@@ -21,12 +26,18 @@ def remember_backend(client: BackendClient, status: BackendStatus) -> None:
 
 
 def ready_backend() -> tuple[BackendClient, BackendStatus]:
-    """The client and status of a ready backend; otherwise a friendly message and the page stops."""
+    """The client and status of a ready backend; otherwise a friendly message and the page stops. A service up
+    without a model gets plain words, its own reason (e.g. a model library's error) folded away for the team."""
     client, status = st.session_state[BACKEND_KEY]
     if not status.ready:
-        st.error(status.message, icon=":material/cloud_off:")
+        if status.reachable:
+            st.warning(NOT_READY)
+            with st.expander("Details for the team"):
+                st.code(status.message, language=None, wrap_lines=True)
+        else:
+            st.error(status.message)
         st.caption("This page works again as soon as the scoring service is ready.")
-        st.button("Try again", icon=":material/refresh:")
+        st.button("Try again")
         st.stop()
     return client, status
 
@@ -47,17 +58,14 @@ def schema_and_card(client: BackendClient, status: BackendStatus) -> tuple[dict[
 
 
 def show_backend_error(error: BackendError) -> None:
-    """The error's message and, when the backend named rows or fields, a table of them."""
-    st.error(error.message, icon=":material/error:")
+    """The error's message and, when the backend named lines or fields, a table of them (a static table: long
+    messages wrap instead of being cut off)."""
+    st.error(error.message)
     if error.problems:
-        st.dataframe(
-            problems_table(error.problems),
-            hide_index=True,
-            column_config={
-                "row": st.column_config.NumberColumn(width="small"),
-                "column": st.column_config.TextColumn(width="medium"),
-                "problem": st.column_config.TextColumn(width="large"),
-            },
-        )
-        if any(problem.row is not None for problem in error.problems):
-            st.caption("Rows count from 0: row 0 is the first line under the header.")
+        show_problems(problems_table(error.problems))
+
+
+def show_problems(table: pd.DataFrame) -> None:
+    """Problems by line (the spreadsheet's numbering: the header is line 1), column and message, wrapped."""
+    shown = table.astype({"line": "string"}).fillna({"line": ""})
+    st.table(shown.set_index("line") if shown["line"].ne("").any() else shown.drop(columns="line").set_index("column"))

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timezone, tzinfo
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pandas as pd
 from pandas.io.formats.style import Styler
@@ -144,8 +145,79 @@ def status_markdown(status: str | None) -> str:
     return f":{STATUS_BADGE_COLORS[key]}[{STATUS_ICONS[key]} {STATUS_LABELS[key]}]"
 
 
-def period_text(start: str, end: str) -> str:
-    """Two ISO timestamps as '12 May 09:15 – 10:15 UTC' (the date repeated only when it changes)."""
-    first, last = datetime.fromisoformat(start), datetime.fromisoformat(end)
+def zone_of(name: str | None) -> tzinfo:
+    """The analyst's time zone (the browser's, st.context.timezone); UTC when unknown."""
+    try:
+        return ZoneInfo(name) if name else timezone.utc
+    except (ZoneInfoNotFoundError, ValueError):
+        return timezone.utc
+
+
+def zone_name(zone: tzinfo) -> str:
+    return "UTC" if zone is timezone.utc else str(zone)
+
+
+def period_text(start: str, end: str, zone: tzinfo = timezone.utc) -> str:
+    """Two ISO timestamps in the analyst's time zone as '12 May 11:15 – 12:15 (Europe/Berlin)', or '… UTC' (the
+    date repeated only when it changes)."""
+    first, last = datetime.fromisoformat(start).astimezone(zone), datetime.fromisoformat(end).astimezone(zone)
     tail = f"{last:%H:%M}" if first.date() == last.date() else f"{last:%d %b %H:%M}"
-    return f"{first:%d %b %H:%M} – {tail} UTC"
+    name = zone_name(zone)
+    return f"{first:%d %b %H:%M} – {tail} " + (name if name == "UTC" else f"({name})")
+
+
+def expected_flagged_share(card: Mapping[str, Any]) -> float | None:
+    """The share of hold-out applicants the model flags (GET /model's decision policy): what to expect live."""
+    share = ((card.get("decision_policy") or {}).get("holdout") or {}).get("flagged_share")
+    return None if share is None else float(share)
+
+
+def flagged_delta(observed: float | None, expected: float | None) -> str | None:
+    """'+10.7 points vs 38.5 % on the hold-out' (None when either is unknown)."""
+    if observed is None or expected is None:
+        return None
+    return f"{(observed - expected) * 100:+.1f} points vs {expected:.1%} on the hold-out"
+
+
+SIZE_WORDS = ((0.25, "a large change"), (0.1, "a moderate change"), (0.0, "a small change"))
+ADVICE = {
+    "ok": "Nothing to do: the applicants look like the ones the model learned from.",
+    "warn": (
+        "Keep an eye on it: look at a longer window. If it grows, or the applicant mix was not meant to change "
+        "(no new product, channel or region), tell the model owner."
+    ),
+    "alert": (
+        "Tell the model owner: scores of applicants unlike the training data are less reliable. Check first whether "
+        "the change is expected (a new product, channel or region) or a data problem (a field filled in differently)."
+    ),
+    "insufficient_data": "Too few predictions to judge yet: pick a longer window or wait for more applicants.",
+}
+
+
+def size_text(psi: float | None) -> str:
+    """A PSI in words."""
+    if psi is None:
+        return "not measured"
+    return next(words for limit, words in SIZE_WORDS if psi >= limit)
+
+
+def drift_advice(summary: Mapping[str, Any], labels: Mapping[str, str]) -> str:
+    """What changed, how much, and what to do, in plain words (markdown)."""
+    status = status_of(summary.get("status"))
+    names = drifting_in_psi_order(summary)
+    features = summary.get("features") or {}
+    changed = [
+        f"**{labels.get(name) or name.replace('_', ' ')}** ({size_text(features[name].get('psi'))}, "
+        f"PSI {psi_text(features[name].get('psi'))})"
+        for name in names
+    ]
+    score = summary.get("score") or {}
+    lines = []
+    if status_of(score.get("status")) in ("warn", "alert"):
+        lines.append(f"The model's scores differ from the hold-out's: {size_text(score.get('psi'))}.")
+    if changed:
+        lines.append(f"Applicants differ from the training data in {len(changed)} field(s): {', '.join(changed)}.")
+    elif status != "insufficient_data":
+        lines.append("No field of the applicants differs much from the training data.")
+    lines.append(f"**What to do:** {ADVICE[status]}")
+    return "\n\n".join(lines)

@@ -3,24 +3,35 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import timezone, tzinfo
 from typing import Any
 
 import pandas as pd
 import plotly.graph_objects as go
 
 from analyst_ui.charts import MARGINS, TOWARDS_DEFAULT, shorten
-from analyst_ui.monitoring import STATUS_COLORS, bucket_text, p_value_text, psi_text, status_label, status_of
+from analyst_ui.monitoring import (
+    STATUS_COLORS,
+    bucket_text,
+    p_value_text,
+    psi_text,
+    status_label,
+    status_of,
+    zone_name,
+)
 
 NOT_FLAGGED_COLOR = "#1565c0"
 REFERENCE_COLOR = "#b0bec5"
 LABEL_LIMIT = 32
 
 
-def volume_chart(frame: pd.DataFrame, bucket_seconds: int) -> go.Figure:
-    """Predictions per bucket as stacked bars: flagged (predicted default, red) on top of the others (blue)."""
+def volume_chart(frame: pd.DataFrame, bucket_seconds: int, zone: tzinfo = timezone.utc) -> go.Figure:
+    """Predictions per bucket as stacked bars: flagged (predicted default, red) on top of the others (blue); times
+    in the analyst's time zone."""
     width_ms = bucket_seconds * 1000
+    frame = frame.assign(start=frame["start"].dt.tz_convert(zone))
     ends = frame["start"] + pd.Timedelta(seconds=bucket_seconds)
-    hover = [f"{start:%d %b %H:%M}–{end:%H:%M} UTC" for start, end in zip(frame["start"], ends)]
+    hover = [f"{start:%d %b %H:%M}–{end:%H:%M} {zone_name(zone)}" for start, end in zip(frame["start"], ends)]
     figure = go.Figure()
     for column, name, color in (
         ("not_flagged", "not flagged", NOT_FLAGGED_COLOR),
@@ -28,7 +39,7 @@ def volume_chart(frame: pd.DataFrame, bucket_seconds: int) -> go.Figure:
     ):
         figure.add_trace(
             go.Bar(
-                x=frame["start"].tolist(),
+                x=frame["start"].dt.tz_localize(None).tolist(),  # wall-clock time of the zone
                 y=frame[column].tolist(),
                 name=name,
                 marker_color=color,
@@ -43,15 +54,16 @@ def volume_chart(frame: pd.DataFrame, bucket_seconds: int) -> go.Figure:
         barmode="stack",
         height=300,
         margin=MARGINS,
-        xaxis={"title": "time (UTC)", "type": "date"},
+        xaxis={"title": f"time ({zone_name(zone)})", "type": "date"},
         yaxis={"title": "predictions", "rangemode": "tozero"},
         legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "xanchor": "right", "x": 1.0},
     )
     return figure
 
 
-def distribution_chart(title: str, drift: Mapping[str, Any]) -> go.Figure:
-    """Share per bin in training (grey) and in the window (the drift status color), side by side; PSI and status
+def distribution_chart(title: str, drift: Mapping[str, Any], reference: str = "training") -> go.Figure:
+    """Share per bin in the `reference` data (grey: the training data for a feature, the hold-out for the score)
+    and in the window (the drift status color), side by side; PSI and status
     under the title. Numeric bins read left to right; categories are listed top to bottom, names shortened."""
     status = status_of(drift.get("status"))
     bins = [str(b) for b in drift.get("bins") or []]
@@ -59,7 +71,7 @@ def distribution_chart(title: str, drift: Mapping[str, Any]) -> go.Figure:
     labels = [shorten(b, LABEL_LIMIT) for b in bins] if horizontal else bins
     figure = go.Figure()
     for shares, name, color in (
-        (drift.get("reference") or [], "training", REFERENCE_COLOR),
+        (drift.get("reference") or [], reference, REFERENCE_COLOR),
         (drift.get("current") or [], "this window", STATUS_COLORS[status]),
     ):
         axes = {"y": labels, "x": shares, "orientation": "h"} if horizontal else {"x": labels, "y": shares}

@@ -25,23 +25,28 @@ PAGES = (
 )
 
 
+def _home() -> None:
+    """The site root: on to the first page, at its own URL (so /score opened directly is that page, not the
+    "page not found" a default page's URL path gives)."""
+    st.switch_page(PAGES[0].script)
+
+
 def navigation(shown: bool = True) -> StreamlitPage:
-    """The sidebar navigation over PAGES; the first page is the default one. `shown=False` (the sign-in) keeps the
-    pages registered, so a deep link is no "page not found", but takes the navigation a session had off the page."""
-    pages = [
-        st.Page(spec.script, title=spec.title, icon=spec.icon, url_path=spec.url_path, default=index == 0)
-        for index, spec in enumerate(PAGES)
-    ]
-    return st.navigation(pages, position="sidebar" if shown else "hidden")
+    """The sidebar navigation over PAGES, each at its URL path; the root leads to the first page. `shown=False` (the
+    sign-in) keeps the pages registered, so a deep link is no "page not found", but takes the navigation a session
+    had off the page."""
+    home = st.Page(_home, title=PAGES[0].title, url_path="home", default=True, visibility="hidden")
+    pages = [st.Page(spec.script, title=spec.title, icon=spec.icon, url_path=spec.url_path) for spec in PAGES]
+    return st.navigation([home, *pages], position="sidebar" if shown else "hidden")
 
 
 def page_of(url: str | None) -> tuple[PageSpec, dict[str, str]] | None:
-    """The page (other than the default one) a URL names, with its query parameters."""
+    """The page a URL names, with its query parameters (None for the root and unknown paths)."""
     if not url:
         return None
     parts = urlsplit(url)
     name = parts.path.rstrip("/").rsplit("/", 1)[-1]
-    spec = next((spec for spec in PAGES[1:] if spec.url_path == name), None)
+    spec = next((spec for spec in PAGES if spec.url_path == name), None)
     return (spec, dict(parse_qsl(parts.query))) if spec else None
 
 

@@ -17,6 +17,22 @@ def probability_text(probability: float) -> str:
     return f"{probability:.1%}"
 
 
+def result_headline(result: dict[str, Any]) -> str:
+    """One sentence for the live region: the decision and the probability."""
+    decision = (result.get("decision") or {}).get("label")
+    probability = probability_text(float(result["probability_default"]))
+    return f"Scored: {decision + ', ' if decision else ''}probability of default {probability}."
+
+
+def factors_text(factors: list[dict[str, Any]], labels: dict[str, str]) -> str:
+    """The factor chart in words (its text alternative, and no color needed to read it)."""
+    return "\n".join(
+        f"- **{labels.get(f['feature']) or f['feature'].replace('_', ' ')}** ({f['value']}): "
+        f"{'towards' if float(f['contribution']) > 0 else 'away from'} default, {float(f['contribution']):+.2f}"
+        for f in factors
+    )
+
+
 def render_decision(result: dict[str, Any], card: dict[str, Any]) -> None:
     """The policy's outcome as a colored headline, with what it means."""
     decision = result.get("decision")
@@ -48,15 +64,16 @@ def render_score(result: dict[str, Any], card: dict[str, Any], scored_at: dateti
     )
     band_column.metric("Risk band", str(result["risk_band"]))
     reference = f" · prediction id `{result['prediction_id']}`" if result.get("prediction_id") else ""
-    st.caption(
-        f"Threshold {threshold:.3f} · answered by model **v{result.get('model_version')}** "
-        f"on the **{result.get('color')}** deployment{reference}"
-    )
+    st.caption(f"Threshold {threshold:.3f} · answered by model **v{result.get('model_version')}**{reference}")
     factors = result.get("top_factors") or []
     labels = card.get("feature_labels") or {}
     if factors:
         st.plotly_chart(charts.factors_chart(factors, labels), key="score_factors", config=charts.CHART_CONFIG)
-        st.caption("Red bars push this applicant towards default, green bars away from it (in the model's units).")
+        st.caption(
+            "Bars to the right (red) push this applicant towards default, bars to the left (green) away from it."
+        )
+        with st.expander("The factors as text"):
+            st.markdown(factors_text(factors, labels))
     reasons = result.get("reasons")
     if reasons is not None:
         st.markdown("**Principal reasons** (the factors raising the risk most, largest first)")

@@ -1,12 +1,11 @@
-"""The sidebar of every page: is the scoring service up, which deployment color and model version answer."""
+"""The sidebar of every page: is the scoring service up and which model version answers (in an analyst's words:
+which deployment color serves is the operators' business, shown on their dashboards, not here)."""
 
 from __future__ import annotations
 
 import streamlit as st
 
 from analyst_ui.client import BackendStatus
-
-DEPLOYMENT_BADGE_COLORS = ("blue", "green")
 
 
 def render_sidebar(status: BackendStatus, ui_revision: str) -> None:
@@ -16,12 +15,9 @@ def render_sidebar(status: BackendStatus, ui_revision: str) -> None:
             if status.ready:
                 st.badge("Ready", icon=":material/check_circle:", color="green")
             elif status.reachable:
-                st.badge("Up, no model ready", icon=":material/hourglass_top:", color="orange")
+                st.badge("No model ready yet", icon=":material/hourglass_top:", color="orange")
             else:
                 st.badge("Unreachable", icon=":material/cloud_off:", color="red")
-            if status.color:
-                badge_color = status.color if status.color in DEPLOYMENT_BADGE_COLORS else "gray"
-                st.badge(f"{status.color} deployment", icon=":material/dns:", color=badge_color)
         st.metric("Model version", status.model_version or "—")
         st.caption(f"Backend: `{status.url}`")
         st.caption(f"Release: UI `{short(ui_revision)}` · scoring service `{short(status.revision or 'unknown')}`")

@@ -37,7 +37,11 @@ def test_a_hung_backend_times_out_with_a_friendly_error(stalled_url: str, open_a
 def test_a_backend_without_a_model_says_so(answering_server, open_app) -> None:
     url = answering_server(503, "application/json", b'{"status": "not_ready", "reason": "bundle failed its self-test"}')
     app = open_app(url, "views/model_card.py")
-    assert_friendly(app, "The scoring service has no model ready: bundle failed its self-test.")
+    assert_friendly(app, "No model is ready to score yet.")
+    assert "bundle failed its self-test" not in " ".join(e.value for e in [*app.error, *app.warning])
+    assert [c.value for c in app.code] == ["The scoring service has no model ready: bundle failed its self-test."]
+    assert app.expander[0].label == "Details for the team"
+    assert any("No model ready yet" in badge.value for badge in app.sidebar.markdown)
 
 
 def test_a_misconfigured_backend_url_is_explained(open_app) -> None:

@@ -1,4 +1,5 @@
-"""Batch helpers: the template, reading the scored CSV, the summary and the problems table."""
+"""Batch helpers: the template, reading uploads as spreadsheets write them, the scored CSV, the summary and the
+problems table."""
 
 from __future__ import annotations
 
@@ -7,7 +8,10 @@ import io
 
 import pandas as pd
 
+import pytest
+
 from analyst_ui.batch import problems_table, read_scored_csv, summarize, template_csv
+from analyst_ui.batch_file import UnreadableFile, read_applicants
 from analyst_ui.client import Problem
 
 FEATURES = [
@@ -51,6 +55,34 @@ def test_summary_counts_rows_above_the_threshold_and_per_band() -> None:
 
 def test_problems_table_keeps_header_problems_without_a_row() -> None:
     table = problems_table([Problem(None, "age", "unknown column"), Problem(3, "duration", "not a number")])
-    assert list(table.columns) == ["row", "column", "problem"]
-    assert pd.isna(table["row"][0]) and table["row"][1] == 3
+    assert list(table.columns) == ["line", "column", "problem"]
+    assert pd.isna(table["line"][0]) and table["line"][1] == 3
     assert table["column"].tolist() == ["age", "duration"]
+
+
+NAMES = [f["name"] for f in FEATURES]
+
+
+def test_a_semicolon_separated_windows_file_is_read_with_its_spreadsheet_lines() -> None:
+    content = "application_id;purpose;duration;telephone\r\nA-1;car;12;yes\r\n;;;\r\nA-ü;radio, tv;24;\r\n"
+    file = read_applicants(content.encode("cp1252"), NAMES)
+    assert (file.delimiter, file.encoding, file.describe()) == (
+        ";",
+        "Windows-1252",
+        "semicolon-separated, Windows-1252",
+    )
+    assert file.rows == [["A-1", "car", "12", "yes"], ["A-ü", "radio, tv", "24", ""]]
+    assert file.lines == [2, 4]  # the header is line 1; the blank line 3 is skipped but counted
+    assert file.feature_columns(NAMES) == [1, 2, 3] and file.passed_through(NAMES) == ["application_id"]
+
+
+def test_a_comma_separated_utf8_file_with_quoted_line_breaks_keeps_its_lines() -> None:
+    content = '\ufeffpurpose,duration,telephone\n"radio,\ntv",12,none\ncar,6,yes\n'.encode()
+    file = read_applicants(content, NAMES)
+    assert (file.delimiter, file.encoding) == (",", "UTF-8")
+    assert file.header == NAMES and file.lines == [2, 4]
+
+
+def test_an_empty_file_is_unreadable() -> None:
+    with pytest.raises(UnreadableFile, match="empty"):
+        read_applicants(b"\n\n", NAMES)

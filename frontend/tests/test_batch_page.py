@@ -5,10 +5,11 @@ from __future__ import annotations
 import csv
 import io
 
+import pandas as pd
 import pytest
 import requests
 
-from analyst_ui.batch import template_csv
+from analyst_ui.batch import read_scored_csv, template_csv
 
 pytestmark = pytest.mark.slow
 
@@ -60,26 +61,23 @@ def test_upload_shows_results_summary_and_the_scored_download(backend, open_app,
     assert any(chart.proto.id.endswith("batch_histogram") for chart in app.get("plotly_chart"))
 
     assert results["decision"].tolist() == [p["decision"] for p in expected]
+    assert results["line"].tolist() == [2, 3, 4]  # the header is line 1
     assert "Download the scored CSV" in [button.label for button in app.get("download_button")]
     scored_csv = requests.post(
         f"{backend.url}/predict/batch?explain=true",
         data=content,
         headers={**backend.headers, "Content-Type": "text/csv", "Accept": "text/csv"},
         timeout=30,
-    ).text
-    downloaded = app.session_state["batch.outcome"][1].csv.decode()
-    assert without_time(downloaded) == without_time(scored_csv)  # the backend's CSV, with reasons
-    header = next(csv.reader(io.StringIO(downloaded)))
-    assert header[-12:] == ["probability_default", "label", "risk_band", "decision"] + [
-        f"reason_{i}" for i in range(1, 5)
-    ] + ["threshold", "model_version", "scored_at", "prediction_id"]
-    assert any(row["reason_1"] for row in csv.DictReader(io.StringIO(downloaded)))
-
-
-def without_time(text: str) -> list[list[str]]:
-    """The CSV's rows without their last two columns (scored_at: the two requests may fall in different seconds;
-    prediction_id: each request's own)."""
-    return [row[:-2] for row in csv.reader(io.StringIO(text))]
+    ).content
+    downloaded = read_scored_csv(app.session_state["batch.outcome"][1].scored.csv)
+    assert list(downloaded.columns) == ["line", *read_scored_csv(scored_csv).columns]  # the backend's, with reasons
+    # scored_at: the two requests may fall in different seconds; prediction_id: each request's own.
+    own = ["scored_at", "prediction_id"]
+    pd.testing.assert_frame_equal(
+        downloaded.drop(columns=["line", *own]), read_scored_csv(scored_csv).drop(columns=own)
+    )
+    assert downloaded["reason_1"].notna().any()
+    assert downloaded["prediction_id"].notna().all() and downloaded["prediction_id"].is_unique
 
 
 def test_the_template_is_accepted_as_it_is(backend, open_app, schema: dict) -> None:
@@ -90,34 +88,61 @@ def test_the_template_is_accepted_as_it_is(backend, open_app, schema: dict) -> N
     assert [metric.value for metric in app.main.metric][0] == "1"
 
 
-def test_invalid_values_are_listed_by_row_and_column(backend, open_app, schema: dict) -> None:
+def test_bad_rows_are_listed_by_line_and_the_good_rows_scored(backend, open_app, schema: dict) -> None:
     app = open_app(backend, BATCH_PAGE)
-    content = applicants_csv(schema, [{}, {"credit_amount": "lots"}, {"purpose": "spaceship", "age_in_years": -4}])
+    content = applicants_csv(schema, [{}, {"credit_amount": "lots"}, {}, {"purpose": "spaceship", "age_in_years": -4}])
     upload(app, "bad.csv", content)
 
-    assert not app.exception
-    assert app.error[0].value.startswith("invalid batch")
-    problems = app.dataframe[0].value
-    assert list(problems.columns) == ["row", "column", "problem"]
-    assert sorted(zip(problems["row"].tolist(), problems["column"])) == [
-        (1, "credit_amount"),
-        (2, "age_in_years"),
-        (2, "purpose"),
-    ]
-    assert "Download the scored CSV" not in [button.label for button in app.get("download_button")]
+    assert not app.exception and not app.error
+    problems = app.table[0].value
+    assert problems.index.name == "line"
+    assert sorted(zip(problems.index.astype(int), problems["column"])) == [
+        (3, "credit_amount"),
+        (5, "age_in_years"),
+        (5, "purpose"),
+    ]  # spreadsheet lines: the header is line 1
+    assert "2 row(s) not scored" in [h.value for h in app.subheader]
+    scored = app.dataframe[0].value
+    assert scored["line"].tolist() == [2, 4]
+    outcome = app.session_state["batch.outcome"][1]
+    refused = list(csv.DictReader(io.StringIO(outcome.refused_csv.decode())))
+    assert [row["line"] for row in refused] == ["3", "5"] and refused[0]["credit_amount"] == "lots"
+    assert "purpose" in refused[1]["problems"] and "age_in_years" in refused[1]["problems"]
+    labels = [button.label for button in app.get("download_button")]
+    assert "Download the scored CSV" in labels and "Download the rows not scored" in labels
 
 
-def test_a_wrong_header_is_listed_by_column(backend, open_app, schema: dict) -> None:
+def test_ids_pass_through_and_a_semicolon_windows_file_is_read(backend, open_app, schema: dict) -> None:
+    app = open_app(backend, BATCH_PAGE)
+    rows = list(csv.reader(io.StringIO(applicants_csv(schema, [{}, {"duration_in_month": 6}, {}]).decode())))
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
+    writer.writerow(["application_id", *rows[0]])
+    writer.writerows([[f"Antrag-{n}-ä", *row] for n, row in enumerate(rows[1:], start=1)])
+    upload(app, "antraege.csv", buffer.getvalue().encode("cp1252"))
+
+    assert not app.exception and not app.error and not app.table
+    scored = app.dataframe[0].value
+    assert scored["application_id"].tolist() == ["Antrag-1-ä", "Antrag-2-ä", "Antrag-3-ä"]
+    assert scored["line"].tolist() == [2, 3, 4]
+    assert scored["probability_default"].nunique() == 2  # rows 1 and 3 are the same applicant
+    assert any(
+        "Read as semicolon-separated, Windows-1252" in c.value and "not scored: application_id" in c.value
+        for c in app.caption
+    )
+    downloaded = read_scored_csv(app.session_state["batch.outcome"][1].scored.csv)
+    assert downloaded["application_id"].tolist() == scored["application_id"].tolist()
+
+
+def test_a_missing_column_refuses_the_file_and_says_which(backend, open_app, schema: dict) -> None:
     app = open_app(backend, BATCH_PAGE)
     content = applicants_csv(schema, [{}]).replace(b"age_in_years", b"age", 1)
     upload(app, "renamed.csv", content)
 
-    problems = app.dataframe[0].value
-    assert sorted(zip(problems["column"], problems["problem"])) == [
-        ("age", "unknown column"),
-        ("age_in_years", "column missing from the header"),
-    ]
-    assert problems["row"].isna().all()
+    assert any("was not scored" in h.value for h in app.subheader)
+    problems = app.table[0].value
+    assert problems.index.tolist() == ["age_in_years"]
+    assert problems["problem"].tolist() == ["column missing from the header"]  # "age" passes through
 
 
 def test_a_new_upload_is_scored_again_and_removing_it_clears_the_results(backend, open_app, schema: dict) -> None:

@@ -4,16 +4,20 @@ analyst signs in first: with the built-in user store, or through a local OpenID 
 from __future__ import annotations
 
 import csv
+import json
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import requests
 
-from analyst_ui.applicant_form import label_of
+from analyst_ui.field_rules import codes, field_label
 from analyst_ui.score_result import probability_text
 from tests.kit.analysts import ANALYST, PASSWORD
+from tests.kit.axe import missing as axe_missing
+from tests.kit.axe import violations
 from tests.kit.chromium import CHROMIUM, Chromium
 from tests.kit.applicants import real_applicants, shifted_population
 from tests.kit.oidc import missing as oidc_missing
@@ -98,16 +102,16 @@ def test_a_browser_scores_an_applicant_uploads_a_batch_and_reads_the_model_card(
     backend, ui_url: str, browser: Chromium, tmp_path: Path
 ) -> None:
     schema = requests.get(f"{backend.url}/schema", timeout=10, headers=backend.headers).json()
-    numeric = sum(f["type"] == "numeric" for f in schema["features"])
-    categorical = len(schema["features"]) - numeric
+    numeric = sum(f["type"] == "numeric" and not codes(f) for f in schema["features"])
+    categorical = len(schema["features"]) - numeric  # categories and coded numbers are choices
 
     sign_in(browser, ui_url)
     browser.wait_for(f"{count('stNumberInput')} == {numeric} && {count('stSelectbox')} == {categorical}")
-    assert sorted(browser.evaluate(texts("stWidgetLabel"))) == sorted(label_of(f["name"]) for f in schema["features"])
+    assert sorted(browser.evaluate(texts("stWidgetLabel"))) == sorted(field_label(f) for f in schema["features"])
     assert "Ready" in browser.evaluate("document.querySelector('[data-testid=stSidebar]').innerText")
     browser.screenshot(ARTIFACTS / "score-form.png")
 
-    browser.evaluate("document.querySelector('[data-testid=stBaseButton-primaryFormSubmit]').click()")
+    browser.evaluate("document.querySelector('[data-testid=stBaseButton-primary]').click()")
     browser.wait_for(f"{count('stPlotlyChart')} == 2 && {count('stMetricValue')} >= 4")
     expected = requests.post(
         f"{backend.url}/predict", json=schema["example"], timeout=10, headers=backend.headers
@@ -146,6 +150,93 @@ def test_a_browser_scores_an_applicant_uploads_a_batch_and_reads_the_model_card(
     plots = requests.get(f"{backend.url}/model", timeout=10, headers=backend.headers).json()["plots"]
     browser.wait_for(f"{count('stImage')} == {len(plots)}")
     browser.screenshot(ARTIFACTS / "model-card.png")
+
+
+def field(label: str) -> str:
+    return f"document.querySelector('input[aria-label=\"{label}\"]')"
+
+
+def main_text() -> str:
+    return "document.querySelector('[data-testid=stMain]').innerText"
+
+
+def tabs_to(browser: Chromium, text: str, limit: int = 60) -> int:
+    """Tab presses from the top of the page until the focused element reads `text` (limit + 1: never)."""
+    browser.evaluate("document.activeElement && document.activeElement.blur(); window.focus()")
+    for presses in range(1, limit + 1):
+        for kind in ("keyDown", "keyUp"):
+            browser.call("Input.dispatchKeyEvent", type=kind, key="Tab", code="Tab", windowsVirtualKeyCode=9)
+        if browser.evaluate("(document.activeElement.innerText || '').trim()") == text:
+            return presses
+    return limit + 1
+
+
+def test_a_browser_walks_the_analyst_fixes_with_no_serious_accessibility_violations(
+    backend, ui_url: str, browser: Chromium
+) -> None:
+    if axe_missing():
+        pytest.fail(axe_missing())
+    schema = requests.get(f"{backend.url}/schema", timeout=10, headers=backend.headers).json()
+    example = schema["example"]
+
+    sign_in(browser, f"{ui_url}/score")  # opened directly: the score page, no "page not found"
+    browser.wait_for(f"{field('Credit amount (DM)')} !== null")
+    browser.open(f"{ui_url}/score")  # a reload, timed: a new session, the sign-in again, then the form
+    started = time.monotonic()
+    browser.wait_for(f"{SIGN_IN_PASSWORD} !== null")
+    browser.type_into(SIGN_IN_NAME, ANALYST)
+    browser.type_into(SIGN_IN_PASSWORD, PASSWORD)
+    browser.evaluate(f"{SIGN_IN_BUTTON}.click()")
+    browser.wait_for(f"{field('Credit amount (DM)')} !== null && {count('stSelectbox')} > 0")
+    timings = {"page_open_to_form_s": round(time.monotonic() - started, 2)}
+    assert "Page not found" not in browser.evaluate("document.body.innerText")
+    assert browser.evaluate("location.pathname") == "/score"
+    icons = browser.evaluate("[...document.querySelectorAll('link[rel~=icon]')].map(l => l.href)")
+    assert icons and all(icon.startswith(ui_url) for icon in icons)  # no external font or icon host
+    assert violations(browser) == []
+    presses = tabs_to(browser, "Score applicant")
+    assert presses <= 25, f"{presses} Tab presses to reach Score applicant"
+
+    timings["score_to_result_s"] = browser.evaluate(  # measured in the page: click to the charts on screen
+        "new Promise(done => { const t0 = performance.now();"
+        " document.querySelector('[data-testid=stBaseButton-primary]').click();"
+        f" const tick = () => {count('stPlotlyChart')} == 2 ? done(Math.round(performance.now() - t0) / 1000)"
+        " : requestAnimationFrame(tick); tick(); })"
+    )
+    (ARTIFACTS / "timings.json").write_text(json.dumps(timings))
+    assert timings["score_to_result_s"] < 3, timings
+    announced = browser.evaluate("document.querySelector('[role=status][aria-live=polite]').innerText")
+    assert announced.startswith("Scored: ")
+    assert violations(browser) == []
+    browser.screenshot(ARTIFACTS / "score-result-announced.png")
+
+    browser.type_into(field("Credit amount (DM)"), "3000")  # the result is out of date at once
+    browser.wait_for(f"{main_text()}.includes('Out of date — score again') && {count('stPlotlyChart')} == 0")
+    browser.screenshot(ARTIFACTS / "score-out-of-date.png")
+    for _ in range(2):  # reset works, and again
+        browser.evaluate(
+            "[...document.querySelectorAll('button')].find(b => b.innerText.includes('Reset to the example')).click()"
+        )
+        browser.wait_for(f"{field('Credit amount (DM)')}.value == '{example['credit_amount']}'")
+        browser.type_into(field("Credit amount (DM)"), "4000")
+        browser.wait_for(f"{field('Credit amount (DM)')}.value == '4000'")
+
+    browser.type_into(field("Age (years)"), "5")  # the message is visible under the field, not on hover
+    browser.wait_for(f"{main_text()}.includes('5 years is too small: enter at least 18 years')")
+    browser.evaluate("document.querySelector('[data-testid=stBaseButton-primary]').click()")
+    browser.wait_for(f"{main_text()}.includes('Not scored: 1 field(s) need a different value')")
+    assert browser.evaluate(f"{count('stPlotlyChart')}") == 0
+    browser.screenshot(ARTIFACTS / "score-invalid-value.png")
+
+    for page, ready in (
+        ("batch", "document.querySelector('input[type=file]') !== null"),
+        ("model", f"{count('stImage')} > 0"),
+        ("monitoring", f"{count('stMetric')} > 0"),
+    ):
+        go_to(browser, page)
+        browser.wait_for(ready)
+        found = violations(browser)
+        assert not found, f"{page}:\n" + "\n".join(found)
 
 
 def test_a_browser_shows_volume_and_drift_on_the_monitoring_page(backend, ui_url: str, browser: Chromium) -> None:
@@ -215,7 +306,7 @@ def test_single_sign_on_through_a_local_oidc_provider(backend, browser: Chromium
             sidebar = browser.evaluate("document.querySelector('[data-testid=stSidebar]').innerText")
             assert "Signed in as carol@bank.example" in sidebar
             browser.wait_for(f"{count('stNumberInput')} > 0")
-            browser.evaluate("document.querySelector('[data-testid=stBaseButton-primaryFormSubmit]').click()")
+            browser.evaluate("document.querySelector('[data-testid=stBaseButton-primary]').click()")
             browser.wait_for(f"{count('stPlotlyChart')} == 2")
             browser.screenshot(ARTIFACTS / "signed-in-sso.png")
             (scored,) = audit_trail(backend, "carol@bank.example")

@@ -7,7 +7,7 @@ import pytest
 from datetime import datetime, timezone
 
 from analyst_ui import charts
-from analyst_ui.applicant_form import label_of
+from analyst_ui.field_rules import label_of
 from analyst_ui.decision import decision_color, decision_summary
 from analyst_ui.model_card import METRIC_NAMES, metrics_table, ordered_plots, sorted_candidates
 

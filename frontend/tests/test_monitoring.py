@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import timezone
 
 import pytest
 
@@ -15,7 +16,11 @@ from analyst_ui.monitoring import (
     drift_table,
     drifting_in_psi_order,
     p_value_text,
+    drift_advice,
+    expected_flagged_share,
+    flagged_delta,
     period_text,
+    zone_of,
     share_text,
     status_cell_style,
     status_markdown,
@@ -139,6 +144,27 @@ def test_texts_for_shares_buckets_and_periods() -> None:
     ]
     assert period_text("2026-05-12T09:15:00+00:00", "2026-05-12T10:15:00+00:00") == "12 May 09:15 – 10:15 UTC"
     assert period_text("2026-05-11T10:15:00+00:00", "2026-05-12T10:15:00+00:00") == "11 May 10:15 – 12 May 10:15 UTC"
+    berlin = zone_of("Europe/Berlin")  # the analyst's time zone
+    assert period_text("2026-05-12T09:15:00+00:00", "2026-05-12T10:15:00+00:00", berlin) == (
+        "12 May 11:15 – 12:15 (Europe/Berlin)"
+    )
+    assert zone_of("Not/AZone") is timezone.utc and zone_of(None) is timezone.utc
+
+
+def test_the_flagged_share_is_compared_with_the_hold_out_and_drift_is_put_in_words() -> None:
+    card = {"decision_policy": {"holdout": {"flagged_share": 0.385}}}
+    assert flagged_delta(0.492, expected_flagged_share(card)) == "+10.7 points vs 38.5% on the hold-out"
+    assert flagged_delta(0.4, expected_flagged_share({})) is None
+    summary = {
+        "status": "alert",
+        "score": {"status": "ok", "psi": 0.02},
+        "features": FEATURES,
+        "drifting_features": ["a_alert"],
+    }
+    advice = drift_advice(summary, {"a_alert": "Loan duration"})
+    assert "**Loan duration** (a large change, PSI" in advice and "Tell the model owner" in advice
+    calm = drift_advice({"status": "ok", "score": {}, "features": {}, "drifting_features": []}, {})
+    assert "No field of the applicants differs much" in calm and "Nothing to do" in calm
 
 
 def test_volume_chart_stacks_flagged_on_the_others() -> None:

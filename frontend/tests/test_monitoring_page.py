@@ -109,6 +109,21 @@ def test_the_page_shows_volume_share_flagged_status_and_the_drifting_features(dr
     assert f"Drifting features ({len(summary['drifting_features'])})" in [h.value for h in app.subheader]
 
 
+def test_the_page_says_what_changed_how_much_and_what_to_do(drifting_backend, open_app) -> None:
+    card = requests.get(f"{drifting_backend.url}/model", timeout=10, headers=drifting_backend.headers).json()
+    app = open_app(drifting_backend, PAGE)
+
+    (flagged,) = [m for m in app.main.metric if m.label == "Share flagged"]
+    expected = card["decision_policy"]["holdout"]["flagged_share"]
+    assert flagged.proto.delta.endswith(f"vs {expected:.1%} on the hold-out")  # the expected figure beside it
+    (advice,) = [w.value for w in app.warning if "What to do" in w.value]
+    assert "Tell the model owner" in advice
+    for name in LONGER_LARGER_LOANS:
+        assert f"**{card['feature_labels'][name]}** (a large change" in advice
+    assert "Score now vs hold-out" in [h.value for h in app.subheader]
+    assert charts(app)["monitoring_score"]["data"][0]["name"] == "hold-out"  # legend and caption agree
+
+
 def test_another_window_asks_the_backend_again(drifting_backend, open_app) -> None:
     app = open_app(drifting_backend, PAGE)
     app.segmented_control(key="window").set_value("15m").run()

@@ -64,7 +64,7 @@ st.plotly_chart(
 strategy = card.get("threshold_strategy")
 st.caption(
     f"An applicant is predicted to default at a probability of {threshold:.3f} or more"
-    + (f" (threshold chosen by `{strategy}`)." if strategy else ".")
+    + (f" (threshold chosen by the {strategy} strategy)." if strategy else ".")
 )
 
 dropped = card.get("dropped_features") or []
@@ -141,7 +141,11 @@ plot_columns = st.columns(2)
 for index, name in enumerate(ordered_plots(card.get("plots") or [])):
     with plot_columns[index % 2]:
         try:
-            st.image(cache.plot(client.settings, status.model_version, name), caption=plot_title(name))
+            st.image(
+                cache.plot(client.settings, status.model_version, name),
+                caption=plot_title(name),
+                alt=f"{plot_title(name)} of model v{status.model_version} (the figures are in the tables above)",
+            )
         except BackendError as error:
             st.warning(f"{plot_title(name)}: {error.message}", icon=":material/image_not_supported:")
 

@@ -5,22 +5,25 @@ from __future__ import annotations
 
 import streamlit as st
 
-from analyst_ui import charts, realized
+from analyst_ui import cache, charts, realized
 from analyst_ui.context import or_stop, ready_backend
 from analyst_ui.model_card import table_height
 from analyst_ui.monitoring import (
     DEFAULT_WINDOW,
     WINDOWS,
-    counts_text,
+    drift_advice,
     drift_rule,
     drift_table,
     drifting_in_psi_order,
+    expected_flagged_share,
+    flagged_delta,
     period_text,
     share_text,
     status_markdown,
     styled_drift_table,
     versions_text,
     volume_frame,
+    zone_of,
 )
 from analyst_ui.monitoring_charts import distribution_chart, psi_chart, volume_chart
 
@@ -39,22 +42,24 @@ with st.spinner("Reading the prediction log…"):
 
 volume = volume_frame(summary["volume"])
 thresholds = summary["thresholds"]
+zone = zone_of(st.context.timezone)  # the analyst's browser's
+card = or_stop(cache.model_card, client.settings, status.model_version)
 count_column, flagged_column, status_column, version_column = st.columns(4)
-count_column.metric("Predictions in window", summary["count"], help=period_text(summary["from"], summary["to"]))
+count_column.metric("Predictions in window", summary["count"])
 flagged_column.metric(
-    "Share flagged", share_text(summary["share_flagged"]), help=f"{summary['flagged']} predicted to default"
+    "Share flagged",
+    share_text(summary["share_flagged"]),
+    delta=flagged_delta(summary["share_flagged"], expected_flagged_share(card)),
+    delta_color="off",
+    delta_arrow="off",
 )
-status_column.metric(
-    "Drift status",
-    status_markdown(summary["status"]),
-    help="The worst of the score and the features. " + drift_rule(thresholds),
+status_column.metric("Drift status", status_markdown(summary["status"]))
+version_column.metric("Model version", versions_text(summary["model_versions"]))
+st.caption(
+    f"Last {summary['window']}: {period_text(summary['from'], summary['to'], zone)}. "
+    f"{summary['flagged']} applicants predicted to default; the hold-out figure is what the model flagged on "
+    "applicants kept aside at training."
 )
-version_column.metric(
-    "Model version",
-    versions_text(summary["model_versions"]),
-    help=counts_text(summary.get("colors") or {}, " deployment"),
-)
-st.caption(f"Last {summary['window']}: {period_text(summary['from'], summary['to'])}.")
 
 if summary["count"] == 0:
     st.info(EMPTY_MESSAGE, icon=":material/hourglass_empty:")
@@ -67,17 +72,27 @@ if summary["count"] < thresholds["min_rows"]:
         icon=":material/hourglass_top:",
     )
 
-st.plotly_chart(volume_chart(volume, summary["bucket_seconds"]), key="monitoring_volume", config=charts.CHART_CONFIG)
+advice = {"ok": st.success, "warn": st.warning, "alert": st.warning}.get(summary["status"])
+if advice is not None:  # too few rows: the warning above says so
+    advice(drift_advice(summary, card.get("feature_labels") or {}))
+with st.expander("How drift is measured"):
+    st.markdown(
+        "The population stability index (PSI) compares the share of applicants in each range or category now "
+        "with the training data: 0 means the same mix. " + drift_rule(thresholds)
+    )
+st.plotly_chart(
+    volume_chart(volume, summary["bucket_seconds"], zone), key="monitoring_volume", config=charts.CHART_CONFIG
+)
 
 table = drift_table(summary["features"])
 score_column, psi_column = st.columns(2, gap="large")
 with score_column:
-    st.subheader("Score now vs training")
+    st.subheader("Score now vs hold-out")
     served = summary.get("served_version")
     if served:
         st.caption(f"Probabilities of model v{served}, the one served now, against its hold-out scores.")
     st.plotly_chart(
-        distribution_chart("Probability of default", summary["score"]),
+        distribution_chart("Probability of default", summary["score"], reference="hold-out"),
         key="monitoring_score",
         config=charts.CHART_CONFIG,
     )

@@ -40,7 +40,11 @@ async def model_info(request: Request) -> Response:
             "candidates": meta.candidates,
             "plots": sorted(meta.plots),
             "explanation": service.predictor.explanation_method,
-            "decision_policy": service.policy.describe(),
+            # with the hold-out's figures (flagged share...): what monitoring compares live traffic with
+            "decision_policy": {
+                **service.policy.describe(),
+                "holdout": (raw.get("decision_policy") or {}).get("holdout"),
+            },
             "feature_labels": service.reason_writer.labels,
             "color": model_state(request).color,
             "revision": model_state(request).revision,

@@ -27,6 +27,7 @@ def test_model_describes_the_served_bundle(catboost_client: TestClient, catboost
         policy["derived"] is False
         and policy["threshold_rationale"] == metadata["decision_policy"]["threshold_rationale"]
     )
+    assert policy["holdout"] == metadata["decision_policy"]["holdout"] and 0 < policy["holdout"]["flagged_share"] < 1
     assert policy["outcomes"] == [
         {key: outcome[key] for key in ("name", "label", "wording", "from", "to")}
         for outcome in metadata["decision_policy"]["outcomes"]
