@@ -63,7 +63,8 @@ def test_the_rendered_limits_count_each_client_address_on_the_public_api_only() 
     assert "include /etc/nginx/active/api-limits.conf;" in read("snippets/api-proxy.conf"), "every /api/ location"
     routes = locations(read("snippets/stack-routes.conf"))
     api = [match for match in routes if "/api/" in match]
-    assert len(api) == 4 and all("include /etc/nginx/snippets/api-proxy.conf;" in routes[m] for m in api)
+    assert {"/api/", "= /api/predict", "= /api/predict/batch", "/api/monitoring/", "/api/docs"} == set(api)
+    assert all("include /etc/nginx/snippets/api-proxy.conf;" in routes[m] for m in api)
 
 
 def test_writing_the_limits_says_whether_they_changed_and_a_change_reloads_nginx(tmp_path: Path) -> None:
@@ -193,6 +194,10 @@ def test_nginx_answers_its_own_refusals_on_the_api_as_json(edge: str) -> None:
     assert "unreachable" in unreachable["detail"]
     big = requests.post(f"{edge}/api/predict", data=b"x" * (17 * 1024 * 1024), timeout=30)
     assert "16 MiB" in assert_api_error(big, 413)["detail"]
+    single = requests.post(f"{edge}/api/predict?explain=false", data=b"x" * (65 * 1024), timeout=30)
+    assert "64 KiB" in assert_api_error(single, 413)["detail"]
+    batch = requests.post(f"{edge}/api/predict/batch", data=b"x" * (65 * 1024), timeout=30)
+    assert batch.status_code == 502, "a batch of that size goes on to a backend (none here)"
     huge = requests.get(f"{edge}/api/health", headers={"X-Junk": "a" * 20_000}, timeout=10)
     assert "headers too large" in assert_api_error(huge, 431)["detail"]
     page = requests.get(f"{edge}/", headers={"X-Junk": "a" * 20_000}, timeout=10)

@@ -98,6 +98,14 @@ def test_a_body_over_the_limit_is_refused_by_nginx_before_any_backend(stack: Sta
     )
     assert "16 MiB" in api_error(response, 413)["detail"]
     assert "X-Deployment-Color" not in response.headers, "nginx answered: no backend saw the body"
+    junk = requests.post(
+        f"{stack.settings.public_url}/api/predict?explain=false",
+        data=b"x" * (65 * 1024),
+        headers={**stack.headers, "Content-Type": "application/json"},
+        timeout=30,
+    )
+    assert "64 KiB" in api_error(junk, 413)["detail"], "one applicant's route takes at most 64 KiB"
+    assert "X-Deployment-Color" not in junk.headers
     ok = requests.post(
         f"{stack.settings.public_url}/api/predict", json=example_applicant(stack), headers=stack.headers, timeout=10
     )
