@@ -150,10 +150,12 @@ class BackendClient:
             response.content, response.headers.get("X-Model-Version"), response.headers.get("X-Deployment-Color")
         )
 
-    def monitoring_summary(self, window: str) -> dict[str, Any]:
-        """GET /monitoring/summary: volume, share flagged, score and feature drift over the last `window`."""
+    def monitoring_summary(self, window: str, traffic: str = "all") -> dict[str, Any]:
+        """GET /monitoring/summary: volume, share flagged, score and feature drift over the last `window`, of all
+        applicants or of those scored one at a time (`single`) or in batches (`batch`)."""
+        params = {"window": window, "traffic": traffic}
         try:
-            return self._json("GET", "/monitoring/summary", self.settings.BACKEND_TIMEOUT, params={"window": window})
+            return self._json("GET", "/monitoring/summary", self.settings.BACKEND_TIMEOUT, params=params)
         except BackendNotReady as exc:  # a model may be ready while the prediction log is not
             raise BackendNotReady(
                 f"Monitoring is unavailable: {exc.reason}.", exc.status_code, reason=exc.reason

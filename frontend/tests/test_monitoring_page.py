@@ -133,6 +133,19 @@ def test_another_window_asks_the_backend_again(drifting_backend, open_app) -> No
     assert metrics(app)["Predictions in window"] == str(2 * ROWS)
 
 
+def test_batch_uploads_and_applicants_scored_one_at_a_time_are_shown_apart(drifting_backend, open_app) -> None:
+    """The log holds batches only: the batch view shows them all, the one-at-a-time view none."""
+    app = open_app(drifting_backend, PAGE)
+    app.segmented_control(key="monitoring.traffic").set_value("batch").run()
+    assert not app.exception and not app.error
+    assert metrics(app)["Predictions in window"] == str(2 * ROWS)
+
+    app.segmented_control(key="monitoring.traffic").set_value("single").run()
+    assert not app.exception
+    shown = [element.value for element in [*app.info, *app.main.metric]]
+    assert str(2 * ROWS) not in shown and any("No predictions" in str(text) for text in shown), shown
+
+
 def test_a_fresh_log_shows_the_empty_state_then_refresh_shows_new_predictions(own_backend, open_app) -> None:
     app = open_app(own_backend, PAGE)
 

@@ -28,6 +28,8 @@ from analyst_ui.monitoring import (
 from analyst_ui.monitoring_charts import distribution_chart, psi_chart, volume_chart
 
 WINDOW_KEY = "window"  # also the URL query parameter: /monitoring?window=24h
+TRAFFIC_KEY = "monitoring.traffic"
+TRAFFIC = {"all": "All", "single": "Scored one at a time", "batch": "Batch uploads"}
 EMPTY_MESSAGE = "No predictions in this window yet — score applicants or run `make simulate-traffic`."
 
 st.title("Monitoring")
@@ -36,9 +38,18 @@ with st.container(horizontal=True, vertical_alignment="bottom"):
     window = st.segmented_control(
         "Window", WINDOWS, default=DEFAULT_WINDOW, required=True, key=WINDOW_KEY, bind="query-params"
     )
+    traffic = st.segmented_control(
+        "Applicants",
+        list(TRAFFIC),
+        format_func=TRAFFIC.get,
+        default="all",
+        required=True,
+        key=TRAFFIC_KEY,
+        help="Batch uploads are often reviews of past cases: look at applicants scored one at a time to see today's",
+    )
     st.button("Refresh", icon=":material/refresh:", key="monitoring.refresh")
 with st.spinner("Reading the prediction log…"):
-    summary = or_stop(client.monitoring_summary, window or DEFAULT_WINDOW)
+    summary = or_stop(client.monitoring_summary, window or DEFAULT_WINDOW, traffic or "all")
 
 volume = volume_frame(summary["volume"])
 thresholds = summary["thresholds"]

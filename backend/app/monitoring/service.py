@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal
 
 from app.core.config import Settings
 from app.core.errors import ApiError, FieldError
@@ -16,6 +16,7 @@ from app.monitoring.summary import build_summary, parse_window
 from app.monitoring.ttl_cache import TtlCache
 
 logger = logging.getLogger(__name__)
+Traffic = Literal["all", "single", "batch"]  # which scored applicants a summary covers (probes never)
 
 
 class Monitoring:
@@ -88,12 +89,19 @@ class Monitoring:
         window_s = self.window_s(window)
         return self.log.requests_by(author, time.time() - window_s, limit, with_inputs)
 
-    def summary(self, window: str, reference: dict[str, Any], served_version: str) -> dict[str, Any]:
-        """The summary over the last `window`; 422 naming `window` if it is malformed, 503 without a log."""
+    def summary(
+        self, window: str, reference: dict[str, Any], served_version: str, traffic: Traffic = "all"
+    ) -> dict[str, Any]:
+        """The summary over the last `window` of the `traffic` asked for (every scored applicant, those scored one
+        at a time, or those in batches: an analyst's uploaded file is often a review of old cases, not today's
+        applicants); 422 naming `window` if it is malformed, 503 without a log."""
         window_s = self.window_s(window)
         now = time.time()
         rows = self.log.since(now - window_s)
-        return build_summary(rows, reference, window, window_s, now, self.thresholds, served_version)
+        if traffic != "all":
+            rows = [row for row in rows if row.source == traffic]
+        summary = build_summary(rows, reference, window, window_s, now, self.thresholds, served_version)
+        return {**summary, "traffic": traffic}
 
     def drift_for_metrics(self, reference: dict[str, Any], version: str) -> dict[str, Any] | None:
         """The summary over DRIFT_METRICS_WINDOW, recomputed at most every DRIFT_METRICS_TTL_S seconds."""

@@ -51,3 +51,6 @@ class MonitoringSummary(BaseModel):
     drifting_features: list[str]
     status: DriftStatus
     thresholds: Thresholds
+    traffic: Literal["all", "single", "batch"] = Field(
+        description="which applicants it covers: all, those scored one at a time, or those scored in batches"
+    )

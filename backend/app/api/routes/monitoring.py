@@ -12,7 +12,7 @@ from app.api.responses import error_docs, json_response
 from app.api.security import requires
 from app.auth.scopes import READ
 from app.core.errors import ApiError
-from app.monitoring.service import Monitoring
+from app.monitoring.service import Monitoring, Traffic
 from app.monitoring.summary import WINDOW_REGEX
 from app.schemas.monitoring import MonitoringSummary
 
@@ -28,6 +28,10 @@ async def monitoring_summary(
         # Documented here, checked by parse_window: its 422 explains the format in words, not as a regex.
         json_schema_extra={"pattern": WINDOW_REGEX},
     ),
+    traffic: Traffic = Query(
+        "all",
+        description="which applicants: all, `single` (scored one at a time) or `batch` (files and batch calls)",
+    ),
 ) -> Response:
     """Counts over time, share flagged, score distribution and per-feature PSI against the training reference."""
     service = ready_service(request)
@@ -35,4 +39,4 @@ async def monitoring_summary(
     if not reference:
         raise ApiError(503, f"model v{service.version} has no reference distributions: drift cannot be computed")
     monitoring: Monitoring = request.app.state.monitoring
-    return json_response(await run_in_threadpool(monitoring.summary, window, reference, service.version))
+    return json_response(await run_in_threadpool(monitoring.summary, window, reference, service.version, traffic))

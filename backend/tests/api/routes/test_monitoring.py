@@ -59,6 +59,24 @@ def test_every_prediction_is_logged_and_summarised(serve: Callable, catboost_bun
     )
 
 
+def test_the_summary_covers_single_or_batch_traffic_apart(
+    serve: Callable, catboost_bundle: Path, applicants: list
+) -> None:
+    """An analyst's uploaded file (a batch) can be told apart from applicants scored one at a time."""
+    with serve(catboost_bundle) as client:
+        for applicant in applicants[:4]:
+            assert client.post("/predict?explain=false", json=applicant).status_code == 200
+        assert client.post("/predict/batch", json=applicants[4:30]).status_code == 200
+        everything = wait_for_count(client, 30)
+        single = client.get("/monitoring/summary?window=15m&traffic=single").json()
+        batch = client.get("/monitoring/summary?window=15m&traffic=batch").json()
+        bad = client.get("/monitoring/summary?traffic=uploads")
+    assert (everything["traffic"], everything["count"]) == ("all", 30)
+    assert (single["traffic"], single["count"], batch["traffic"], batch["count"]) == ("single", 4, "batch", 26)
+    assert single["flagged"] + batch["flagged"] == everything["flagged"]
+    assert bad.status_code == 422 and "traffic" in bad.text
+
+
 def test_a_shifted_population_drifts_and_the_training_population_does_not(
     serve: Callable, catboost_bundle: Path, random_applicants: list
 ) -> None:
