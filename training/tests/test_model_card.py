@@ -126,6 +126,7 @@ def test_another_dataset_states_its_own_data_and_groups(store: Path) -> None:
     cfg.update(registered_model_name="churn", experiment_name="churn")
     cfg["data"] = {"path": str(path), "target": "churned", "positive_label": "yes", "drop_features": ["region"]}
     cfg["quality_gate"]["min_test_roc_auc"] = 0.5
+    cfg["inputs"] = {}  # the analyst UI's input rules name German credit's columns
     cfg["fairness"]["groups"] = {
         "coast": {"column": "region", "map": {"coastal": ["north", "west"], "inland": ["south", "east"]}},
         "tenure_band": {"column": "tenure", "bins": [0, 12, 36, 100]},

@@ -52,7 +52,7 @@ def test_another_binary_csv_trains_with_a_config_change_only(store: Path) -> Non
         }
     }
     # The governance sections describe German credit's columns: another dataset declares its own (none here).
-    cfg.update(fairness={"groups": {}}, behavioral_tests=[], model_card={})
+    cfg.update(fairness={"groups": {}}, behavioral_tests=[], model_card={}, inputs={})
     assert train(store, cfg) == 0
     meta = json.loads((store / "models" / "churn" / "latest" / "metadata.json").read_text())
     card = (store / "models" / "churn" / "latest" / "model_card.md").read_text()
