@@ -67,10 +67,12 @@ SIGN_IN_BUTTON = "document.querySelector('[data-testid=stBaseButton-primaryFormS
 
 
 def only_the_sign_in(browser: Chromium) -> None:
-    """The page shows the sign-in and nothing of the app (no navigation, no form fields, no sidebar)."""
-    main = browser.evaluate("document.querySelector('[data-testid=stMain]').innerText")
-    assert "analyst sign-in" in main
-    assert browser.evaluate(f"{count('stSidebarNav')} + {count('stNumberInput')} + {count('stSelectbox')}") == 0
+    """The page shows the sign-in and nothing of the app (no navigation, no form fields, no sidebar), once the run
+    that draws it is over (until then Streamlit keeps the previous page's elements on screen, e.g. after a
+    sign-out)."""
+    main = "document.querySelector('[data-testid=stMain]').innerText"
+    app_elements = f"{count('stSidebarNav')} + {count('stNumberInput')} + {count('stSelectbox')}"
+    browser.wait_for(f"{main}.includes('analyst sign-in') && {app_elements} == 0", seconds=30)
 
 
 def sign_in(browser: Chromium, url: str, name: str = ANALYST, password: str = PASSWORD) -> None:
