@@ -9,7 +9,7 @@ from typing import Any
 import pandas as pd
 import plotly.graph_objects as go
 
-from analyst_ui.charts import MARGINS, TOWARDS_DEFAULT, shorten
+from analyst_ui.charts import MARGINS, TOWARDS_DEFAULT, readable, shorten
 from analyst_ui.monitoring import (
     STATUS_COLORS,
     bucket_text,
@@ -58,7 +58,7 @@ def volume_chart(frame: pd.DataFrame, bucket_seconds: int, zone: tzinfo = timezo
         yaxis={"title": "predictions", "rangemode": "tozero"},
         legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "xanchor": "right", "x": 1.0},
     )
-    return figure
+    return readable(figure)
 
 
 def distribution_chart(title: str, drift: Mapping[str, Any], reference: str = "training") -> go.Figure:
@@ -99,7 +99,7 @@ def distribution_chart(title: str, drift: Mapping[str, Any], reference: str = "t
         yaxis=bin_axis if horizontal else share_axis,
         legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "xanchor": "right", "x": 1.0},
     )
-    return figure
+    return readable(figure)
 
 
 def psi_chart(table: pd.DataFrame, thresholds: Mapping[str, float]) -> go.Figure:
@@ -145,7 +145,7 @@ def psi_chart(table: pd.DataFrame, thresholds: Mapping[str, float]) -> go.Figure
         yaxis={"automargin": True, "autorange": "reversed"},
         showlegend=False,
     )
-    return figure
+    return readable(figure)
 
 
 def _drift_facts(drift: Mapping[str, Any], status: str) -> str:

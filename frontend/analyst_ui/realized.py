@@ -11,7 +11,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from analyst_ui import charts
-from analyst_ui.charts import MARGINS, TOWARDS_DEFAULT
+from analyst_ui.charts import MARGINS, TOWARDS_DEFAULT, readable
 from analyst_ui.client import BackendError
 
 REALIZED_WINDOW = "30d"
@@ -74,7 +74,7 @@ def calibration_chart(bands: list[Mapping[str, Any]]) -> go.Figure:
         margin=MARGINS,
         legend={"orientation": "h", "y": -0.25},
     )
-    return figure
+    return readable(figure)
 
 
 def confusion_table(confusion: Mapping[str, int]) -> pd.DataFrame:

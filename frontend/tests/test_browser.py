@@ -75,6 +75,27 @@ def only_the_sign_in(browser: Chromium) -> None:
     browser.wait_for(f"{main}.includes('analyst sign-in') && {app_elements} == 0", seconds=30)
 
 
+def contrast_on_white(rgb: str) -> float:
+    """WCAG 2.1 contrast ratio of an `rgb(r, g, b)` color against white."""
+
+    def linear(channel: int) -> float:
+        c = channel / 255
+        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+
+    r, g, b = (linear(int(v)) for v in rgb[rgb.index("(") + 1 : rgb.index(")")].split(",")[:3])
+    return 1.05 / (0.2126 * r + 0.7152 * g + 0.0722 * b + 0.05)
+
+
+def chart_text_colors(browser: Chromium) -> set[str]:
+    """The fill colors of every text drawn inside the page's Plotly charts (axe does not check chart text)."""
+    return set(
+        browser.evaluate(
+            "[...document.querySelectorAll('.js-plotly-plot svg text')]"
+            ".filter(t => t.textContent.trim()).map(t => getComputedStyle(t).fill)"
+        )
+    )
+
+
 def sign_in(browser: Chromium, url: str, name: str = ANALYST, password: str = PASSWORD) -> None:
     """Open the UI and sign in with the built-in store, as an analyst types it."""
     browser.open(url)
@@ -115,6 +136,9 @@ def test_a_browser_scores_an_applicant_uploads_a_batch_and_reads_the_model_card(
 
     browser.evaluate("document.querySelector('[data-testid=stBaseButton-primary]').click()")
     browser.wait_for(f"{count('stPlotlyChart')} == 2 && {count('stMetricValue')} >= 4")
+    browser.wait_for("document.querySelectorAll('.js-plotly-plot svg text').length > 0")
+    colors = chart_text_colors(browser)
+    assert colors and all(contrast_on_white(color) >= 4.5 for color in colors), f"chart text colors: {colors}"
     expected = requests.post(
         f"{backend.url}/predict", json=schema["example"], timeout=10, headers=backend.headers
     ).json()

@@ -99,3 +99,18 @@ def test_candidates_best_first() -> None:
 
 def test_labels_are_readable() -> None:
     assert label_of("duration_in_month") == "Duration in month"
+
+
+def test_every_chart_draws_its_text_in_the_app_text_color() -> None:
+    """Streamlit's chart theme greys chart text to about 3.7:1: each builder sets TEXT_COLOR (12.6:1) explicitly."""
+    figures = [
+        charts.probability_gauge(0.4, 0.3, {"medium": 0.14, "high": 0.28}),
+        charts.factors_chart([{"feature": "age_in_years", "value": 30, "contribution": 0.2}]),
+        charts.risk_band_strip({"medium": 0.14, "high": 0.28}, 0.3),
+        charts.candidates_chart([{"name": "catboost", "cv_roc_auc_mean": 0.8, "test_roc_auc": 0.82}]),
+    ]
+    for figure in figures:
+        layout = figure.layout
+        assert layout.font.color == charts.TEXT_COLOR and layout.xaxis.tickfont.color == charts.TEXT_COLOR
+        assert layout.yaxis.tickfont.color == charts.TEXT_COLOR and layout.legend.font.color == charts.TEXT_COLOR
+    assert figures[0].data[0].gauge.axis.tickfont.color == charts.TEXT_COLOR
