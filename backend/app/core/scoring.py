@@ -212,14 +212,17 @@ class ScoringService:
         else:
             probabilities, contributions = self.predictor.probabilities(applicants), None
         predictions = self.classify(probabilities)
-        keyed: dict[int, Prediction] = {}
         origins = list(zip(sources, callers or [None] * len(sources)))
-        for origin in dict.fromkeys(origins):
-            rows = [i for i, o in enumerate(origins) if o == origin]
-            group = self._announce(origin[0], [applicants[i] for i in rows], predictions.take(rows), origin[1])
-            for row, prediction in zip(rows, group):
-                keyed[row] = prediction
-        ordered = [keyed[row] for row in range(len(applicants))]
+        distinct = list(dict.fromkeys(origins))
+        if len(distinct) == 1:  # the usual case: one request, or requests of one caller and source
+            ordered = list(self._announce(distinct[0][0], applicants, predictions, distinct[0][1]))
+        else:
+            keyed: dict[int, Prediction] = {}
+            for source, caller in distinct:
+                rows = [i for i, o in enumerate(origins) if o == (source, caller)]
+                group = self._announce(source, [applicants[i] for i in rows], predictions.take(rows), caller)
+                keyed.update(zip(rows, group))
+            ordered = [keyed[row] for row in range(len(applicants))]
         if contributions is None:
             return [(prediction, None) for prediction in ordered]
         return list(zip(ordered, self.explanations(applicants, contributions)))

@@ -34,13 +34,10 @@ def labels_of(metadata: BundleMetadata) -> tuple[str, str]:
     return dataset.positive_label, dataset.negative_label
 
 
-def holdout_flagged_share(metadata: BundleMetadata) -> float | None:
-    """The share of the training hold-out flagged at the threshold: recall x default rate / precision."""
-    recall, precision = metadata.metrics.get("test_recall"), metadata.metrics.get("test_precision")
-    rate = (metadata.dataset.model_extra or {}).get("positive_rate")
-    if not recall or not precision or rate is None:
-        return None
-    return float(recall) * float(rate) / float(precision)
+def holdout_flagged_share(bundle_metadata: dict[str, Any]) -> float | None:
+    """The share of the training hold-out flagged at the threshold, as training recorded it with the decision
+    policy (None for a bundle without)."""
+    return ((bundle_metadata.get("decision_policy") or {}).get("holdout") or {}).get("flagged_share")
 
 
 class OutcomeService:
@@ -87,7 +84,7 @@ class OutcomeService:
             min_labeled=self.min_labeled,
             resamples=self.resamples,
             band_edges=(metadata.risk_bands.medium, metadata.risk_bands.high),
-            expected_flagged={service.version: holdout_flagged_share(metadata)},
+            expected_flagged={service.version: holdout_flagged_share(service.bundle.raw)},
         )
 
     def performance(self, window: str, service: ScoringService) -> dict[str, Any]:
