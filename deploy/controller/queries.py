@@ -1,9 +1,10 @@
 """The PromQL the controller asks, over the backends' own metrics (scraped per color, `color` label) and only
-for the scoring routes; probes (`source="probe"`) never count as predictions."""
+for the scoring routes; probes and shadow copies (`source="probe"`, `source="shadow"`) never count as predictions."""
 
 from __future__ import annotations
 
 SCORING_ROUTES = 'route=~"/predict|/predict/batch"'
+NOT_SERVED = 'source!~"probe|shadow"'  # deployment checks and nginx's shadow copies
 BEFORE_WINDOW = "5m"  # the previous color's latency: over this long before the switch
 
 
@@ -30,6 +31,6 @@ def p99(color: str, window: str) -> str:
 
 
 def predictions(color: str, window: str, label: str | None = None) -> str:
-    """Applicants scored by `color` over `window`, probes left out (only those with `label`, 1 = flagged)."""
-    matchers = [f'color="{color}"', 'source!="probe"', *([f'label="{label}"'] if label else [])]
+    """Applicants served by `color` over `window`, probes and shadow copies left out (only those with `label`)."""
+    matchers = [f'color="{color}"', NOT_SERVED, *([f'label="{label}"'] if label else [])]
     return f"sum(increase(predictions_total{_selector(*matchers)}[{window}]))"

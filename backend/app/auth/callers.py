@@ -21,12 +21,23 @@ ANALYST_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+-]{0,127}$")  # a user 
 
 
 @dataclass(frozen=True, slots=True)
+class RequestTag:
+    """Which request asked: the id nginx gave it (X-Request-ID, or X-Shadow-Of for a shadow copy: it pairs the copy
+    with the served request) and when its handler started (time.perf_counter), for the serving time."""
+
+    request_id: str | None
+    started: float
+
+
+@dataclass(frozen=True, slots=True)
 class Caller:
-    """An authenticated request's key (its name, scopes) and, for a service key, the analyst it acts for."""
+    """An authenticated request's key (its name, scopes) and, for a service key, the analyst it acts for; a scoring
+    request's tag (app.api.routes.predict), so its predictions are logged with its id and serving time."""
 
     key: str
     scopes: frozenset[str]
     analyst: str | None = None
+    request: RequestTag | None = None
 
     @property
     def author(self) -> str:

@@ -48,7 +48,7 @@ class Metrics:
         )
         self.predictions = Counter(
             "predictions_total",
-            "Predictions by label (1 = default) and source (single or batch)",
+            "Predictions by label (1 = default) and source (single, batch; probe and shadow are not served)",
             ["label", "source"],
             registry=self.registry,
         )

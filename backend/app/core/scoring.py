@@ -25,7 +25,9 @@ from app.core.reasons import ReasonWriter
 
 logger = logging.getLogger(__name__)
 
-Source = Literal["single", "batch", "probe"]  # probe: deployment checks (X-Traffic-Source: probe)
+# probe: deployment checks (X-Traffic-Source: probe); shadow: nginx's copy of a live request to the idle color
+# (X-Shadow-Of), scored but never counted as served
+Source = Literal["single", "batch", "probe", "shadow"]
 
 
 @dataclass(frozen=True, slots=True)

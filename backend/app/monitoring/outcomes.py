@@ -21,7 +21,7 @@ from typing import Any
 import orjson
 
 from app.core.errors import FieldError, validation_error
-from app.monitoring.prediction_log import applicant_records, connect, migrate
+from app.monitoring.prediction_log import SERVED, applicant_records, connect, migrate
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS outcomes (
@@ -177,13 +177,13 @@ class OutcomeStore:
         return found
 
     def labeled(self, start_ts: float, with_inputs: bool = False) -> list[LabeledPrediction]:
-        """Every prediction scored at or after start_ts that has an outcome, oldest first; no deployment probes."""
+        """Every prediction scored at or after start_ts that has an outcome, oldest first; served only (no probes, no shadow copies)."""
         inputs_column = "r.inputs" if with_inputs else "NULL"
         query = (
             "SELECT o.prediction_id, o.row_index, o.outcome, o.observed_date, r.id, r.ts, r.model_version,"
             f" r.probabilities, r.labels, {inputs_column} FROM outcomes o"
             " JOIN prediction_requests r ON r.prediction_key = o.prediction_key"
-            " WHERE r.ts >= ? AND r.source != 'probe' ORDER BY r.ts, r.id, o.row_index"
+            f" WHERE r.ts >= ? AND r.{SERVED} ORDER BY r.ts, r.id, o.row_index"
         )
         labeled: list[LabeledPrediction] = []
         decoded: tuple[int, list, list, list | None] | None = None  # the current request's columns, decoded once
@@ -219,11 +219,11 @@ class OutcomeStore:
         return labeled
 
     def prediction_counts(self, start_ts: float) -> dict[str, int]:
-        """Predictions scored at or after start_ts per model version (no deployment probes)."""
+        """Predictions scored at or after start_ts per model version (served only: no probes, no shadow copies)."""
         with closing(connect(self.path)) as connection:
             rows = connection.execute(
                 "SELECT model_version, SUM(prediction_count) FROM prediction_requests"
-                " WHERE ts >= ? AND source != 'probe' GROUP BY model_version",
+                f" WHERE ts >= ? AND {SERVED} GROUP BY model_version",
                 (start_ts,),
             )
             return {version: int(count) for version, count in rows}

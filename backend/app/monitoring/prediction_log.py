@@ -11,8 +11,11 @@ answered. Reads expand the rows into one record per prediction.
 
 Each row names who asked (the audit trail): the API key's name and, for the analyst UI's service key, the
 analyst it asked for; and the request's random key (`prediction_key`, indexed): applicant i's prediction id is
-"<key>-<i>" (what outcomes name, app.monitoring.outcomes). Files written before these columns existed are migrated
-on open (the columns are added, their old rows have none).
+"<key>-<i>" (what outcomes name, app.monitoring.outcomes). Each row also keeps the request's id (nginx's, pairing a
+served request with its shadow copy on the idle color: source `shadow`, never counted as served), the backend's
+serving time, and the applicants' risk bands and decisions (for the champion vs challenger report,
+app.monitoring.shadow). Files written before these columns existed are migrated on open (the columns are added, their
+old rows have none).
 """
 
 from __future__ import annotations
@@ -45,18 +48,36 @@ CREATE TABLE IF NOT EXISTS prediction_requests (
     inputs TEXT NOT NULL,
     api_key TEXT,
     analyst TEXT,
-    prediction_key TEXT
+    prediction_key TEXT,
+    request_id TEXT,
+    seconds REAL,
+    risk_bands TEXT,
+    decisions TEXT
 );
 CREATE INDEX IF NOT EXISTS prediction_requests_ts ON prediction_requests (ts);
 """
 # Columns added after the first release of the log: (name, type), added to older files on open.
-ADDED_COLUMNS = (("api_key", "TEXT"), ("analyst", "TEXT"), ("prediction_key", "TEXT"))
+ADDED_COLUMNS = (
+    ("api_key", "TEXT"),
+    ("analyst", "TEXT"),
+    ("prediction_key", "TEXT"),
+    ("request_id", "TEXT"),
+    ("seconds", "REAL"),
+    ("risk_bands", "TEXT"),
+    ("decisions", "TEXT"),
+)
+# Rows that are not served predictions: deployment checks and shadow copies. Every count of served traffic leaves
+# them out (summary, drift, outcomes, performance, audit).
+NOT_SERVED = ("probe", "shadow")
+SERVED = "source NOT IN ('probe', 'shadow')"
 AUTHOR = "COALESCE(analyst, api_key)"  # who asked: the analyst, else the key
 AUTHOR_INDEX = f"CREATE INDEX IF NOT EXISTS prediction_requests_author_ts ON prediction_requests ({AUTHOR}, ts)"
 KEY_INDEX = "CREATE INDEX IF NOT EXISTS prediction_requests_key ON prediction_requests (prediction_key)"
+REQUEST_INDEX = "CREATE INDEX IF NOT EXISTS prediction_requests_request ON prediction_requests (request_id)"
 INSERT = (
     "INSERT INTO prediction_requests (ts, model_version, color, source, prediction_count, probabilities, labels,"
-    " inputs, api_key, analyst, prediction_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " inputs, api_key, analyst, prediction_key, request_id, seconds, risk_bands, decisions)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 
 
@@ -67,7 +88,7 @@ class PredictionBatch:
     ts: float
     model_version: str
     color: str
-    source: str  # "single", "batch" or "probe"
+    source: str  # "single", "batch", "probe" or "shadow"
     feature_names: Sequence[str]
     inputs: Sequence[Sequence[Any]]  # one row of values per applicant, in feature_names order
     probabilities: Sequence[float]
@@ -75,6 +96,10 @@ class PredictionBatch:
     api_key: str | None = None  # the name of the key that asked
     analyst: str | None = None  # the analyst it asked for (the analyst UI's service key)
     prediction_key: str | None = None  # the request's key: applicant i's prediction id is "<key>-<i>"
+    request_id: str | None = None  # nginx's id of the request (a shadow copy's: the served request's)
+    seconds: float | None = None  # the backend's serving time, from the handler's start to the scored answer
+    risk_bands: Sequence[str] | None = None
+    decisions: Sequence[str] | None = None
 
     def __len__(self) -> int:
         return len(self.probabilities)
@@ -95,6 +120,10 @@ class PredictionBatch:
             self.api_key,
             self.analyst,
             self.prediction_key,
+            self.request_id,
+            self.seconds,
+            None if self.risk_bands is None else orjson.dumps(self.risk_bands).decode(),
+            None if self.decisions is None else orjson.dumps(self.decisions).decode(),
         )
 
 
@@ -143,6 +172,7 @@ def migrate(connection: sqlite3.Connection) -> None:
                     raise
     connection.execute(AUTHOR_INDEX)
     connection.execute(KEY_INDEX)
+    connection.execute(REQUEST_INDEX)
     connection.commit()
 
 
@@ -265,9 +295,9 @@ class PredictionLog:
                 self._last_purge = now
 
     def since(self, start_ts: float, limit: int = 200_000, include_probes: bool = False) -> list[LoggedPrediction]:
-        """Predictions logged at or after start_ts, oldest first (the newest `limit` of them); deployment
-        probes only with include_probes."""
-        probes = "" if include_probes else " AND source != 'probe'"
+        """Served predictions logged at or after start_ts, oldest first (the newest `limit` of them); deployment
+        probes only with include_probes; shadow copies never."""
+        probes = " AND source != 'shadow'" if include_probes else f" AND {SERVED}"
         records: list[LoggedPrediction] = []
         with closing(connect(self.path)) as connection:
             requests = connection.execute(
@@ -288,13 +318,13 @@ class PredictionLog:
         self, author: str, start_ts: float, limit: int = 1000, with_inputs: bool = False
     ) -> list[LoggedRequest]:
         """The requests `author` (an analyst, or a key acting for nobody) made at or after start_ts, newest first
-        (at most `limit`); with their applicants' inputs only if asked."""
+        (at most `limit`); with their applicants' inputs only if asked. Shadow copies are nginx's, not theirs."""
         inputs_column = "inputs" if with_inputs else "NULL"
         with closing(connect(self.path)) as connection:
             rows = connection.execute(
                 "SELECT ts, model_version, color, source, api_key, analyst, probabilities, labels,"
                 f" {inputs_column}, prediction_key FROM prediction_requests WHERE {AUTHOR} = ? AND ts >= ?"
-                " ORDER BY ts DESC, id DESC LIMIT ?",
+                " AND source != 'shadow' ORDER BY ts DESC, id DESC LIMIT ?",
                 (author, start_ts, limit),
             ).fetchall()
         return [

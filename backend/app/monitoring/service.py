@@ -16,7 +16,7 @@ from app.monitoring.summary import build_summary, parse_window
 from app.monitoring.ttl_cache import TtlCache
 
 logger = logging.getLogger(__name__)
-Traffic = Literal["all", "single", "batch"]  # which scored applicants a summary covers (probes never)
+Traffic = Literal["all", "single", "batch"]  # which served applicants a summary covers (probes, shadow copies never)
 
 
 class Monitoring:
@@ -56,6 +56,7 @@ class Monitoring:
                 self.on_log_failure(len(event.predictions))
             return
         predictions, caller = event.predictions, event.caller
+        tag = caller.request if caller else None
         self.log.record(
             [
                 PredictionBatch(
@@ -70,6 +71,10 @@ class Monitoring:
                     caller.key if caller else None,
                     caller.analyst if caller else None,
                     predictions.key,
+                    tag.request_id if tag else None,
+                    time.perf_counter() - tag.started if tag else None,
+                    predictions.risk_bands,
+                    predictions.decisions,
                 )
             ]
         )

@@ -55,7 +55,7 @@ def test_an_older_log_file_gains_the_key_column_and_the_outcomes_table(tmp_path:
         columns = [row[1] for row in db.execute("PRAGMA table_info(prediction_requests)")]
         indexes = [row[1] for row in db.execute("PRAGMA index_list(prediction_requests)")]
         tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-    assert columns[-1] == "prediction_key" and "prediction_requests_key" in indexes and "outcomes" in tables
+    assert "prediction_key" in columns and "prediction_requests_key" in indexes and "outcomes" in tables
     today = date.today()
     result = store.record([Outcome(0, "a" * 32 + "-0", "bad", today), Outcome(1, "old-0", "bad", today)], "ops")
     assert (result.recorded, result.unknown) == (["a" * 32 + "-0"], ["old-0"])  # old rows have no key: unknown

@@ -13,10 +13,11 @@ from starlette.responses import Response
 from app.api.body import body_kind, read_body, wants_csv
 from app.api.deps import ready_service, settings_of
 from app.api.params import strip_text
+from app.api.request_origin import origin
 from app.api.responses import error_docs, json_response
 from app.api.security import requires
 from app.auth.callers import Caller
-from app.auth.scopes import PROBE, SCORE
+from app.auth.scopes import SCORE
 from app.core.csv_codec import parse_csv, to_csv
 from app.core.scored_batch import RESULT_COLUMNS, ScoredBatch, scored_at_now
 from app.core.scoring import Explanation, Prediction, ScoringService, Source
@@ -24,19 +25,6 @@ from app.schemas.predict import BatchPrediction
 from app.schemas.predict import Prediction as PredictionAnswer
 
 router = APIRouter(tags=["predict"])
-# Deployment checks send `X-Traffic-Source: probe`: logged as such, left out of volume and drift (honored only
-# from a key with the `probe` scope, which only the deploy CLI's own key holds: anyone else's requests count as
-# traffic).
-TRAFFIC_SOURCE_HEADER = "x-traffic-source"
-
-
-def traffic_source(request: Request, caller: Caller, default: Source) -> Source:
-    """`probe` for a deployment check by a key allowed to say so, else `default` (`single` or `batch`)."""
-    if caller.may(PROBE) and request.headers.get(TRAFFIC_SOURCE_HEADER) == "probe":
-        return "probe"
-    return default
-
-
 def _single_answer(
     service: ScoringService, color: str, prediction: Prediction, explanation: Explanation | None
 ) -> dict:
@@ -72,11 +60,11 @@ async def predict(
     """Score one applicant (a JSON object: feature -> value): probability, label, risk band, the decision
     policy's outcome and, unless `explain=false`, the top factors and the principal reasons. Deployment checks
     send `X-Traffic-Source: probe` with a `probe` key (logged as source `probe`, left out of the monitoring summary)."""
+    source, caller = origin(request, caller, "single")
     service = ready_service(request)
     settings = settings_of(request)
     body_kind(request, allowed=("json",))
     applicant = service.parser.one_from_json(await read_body(request, settings.MAX_BODY_BYTES))
-    source = traffic_source(request, caller, "single")
     if explain and not service.explains_fast:  # e.g. replacement explanations: a model call per feature
         prediction, explanation = await run_in_threadpool(service.predict_one, applicant, source, True, caller)
     else:  # scored with the other requests waiting in this event-loop turn (if coalescing is on)
@@ -132,6 +120,7 @@ async def predict_batch(
     reason_1..reason_4 (filled with `explain=true`), threshold, model_version, scored_at, prediction_id (each
     applicant's id, for reporting its outcome: POST /outcomes). Deployment checks send `X-Traffic-Source: probe`
     with a `probe` key (logged as source `probe`, left out of the monitoring summary)."""
+    source, caller = origin(request, caller, "batch")
     service = ready_service(request)
     settings = settings_of(request)
     kind = body_kind(request, allowed=("json", "csv"))
@@ -144,7 +133,7 @@ async def predict_batch(
         wants_csv(request),
         settings.DEPLOY_COLOR,
         explain,
-        traffic_source(request, caller, "batch"),
+        source,
         caller,
     )
     return Response(content, media_type=media_type)

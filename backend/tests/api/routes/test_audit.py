@@ -108,6 +108,6 @@ def test_an_older_prediction_log_gains_the_audit_columns(tmp_path: Path) -> None
         log.start()
         log.close()
     columns = [row[1] for row in sqlite3.connect(path).execute("PRAGMA table_info(prediction_requests)")]
-    assert columns[-3:] == ["api_key", "analyst", "prediction_key"]
+    assert columns[-7:] == ["api_key", "analyst", "prediction_key", "request_id", "seconds", "risk_bands", "decisions"]
     (record,) = PredictionLog(path, retention_days=30).since(0)
     assert (record.probability, record.inputs) == (0.2, {"a": 1}), "old rows are still read"
