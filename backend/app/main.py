@@ -28,6 +28,8 @@ from app.monitoring.drift_metrics import DriftCollector
 from app.monitoring.outcome_metrics import OutcomeCollector
 from app.monitoring.outcome_service import OutcomeService
 from app.monitoring.service import Monitoring
+from app.monitoring.shadow import ShadowReports
+from app.monitoring.shadow_metrics import ShadowCollector
 
 API_VERSION = "1.0.0"
 DESCRIPTION = (
@@ -54,6 +56,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     prediction_monitoring = Monitoring(settings, state.color, metrics_registry.count_log_failures)
     state.listeners.append(prediction_monitoring.observe)
     metrics_registry.registry.register(DriftCollector(state, prediction_monitoring))
+    shadow_reports = ShadowReports(settings, prediction_monitoring)
+    metrics_registry.registry.register(ShadowCollector(shadow_reports))
     outcome_service = OutcomeService(settings, prediction_monitoring)
     metrics_registry.registry.register(OutcomeCollector(state, outcome_service))
     usage_path = settings.PREDICTION_LOG_PATH if settings.PREDICTION_LOG_ENABLED else None
@@ -88,6 +92,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.metrics = metrics_registry
     app.state.monitoring = prediction_monitoring
     app.state.outcomes = outcome_service
+    app.state.shadow = shadow_reports
     app.state.auth = authenticator
     app.state.key_usage = key_usage
     app.state.coalescer = RowCoalescer() if settings.COALESCE_SINGLE_ROWS else InlineScorer()

@@ -25,6 +25,8 @@ from app.schemas.predict import BatchPrediction
 from app.schemas.predict import Prediction as PredictionAnswer
 
 router = APIRouter(tags=["predict"])
+
+
 def _single_answer(
     service: ScoringService, color: str, prediction: Prediction, explanation: Explanation | None
 ) -> dict:
