@@ -177,7 +177,8 @@ class OutcomeStore:
         return found
 
     def labeled(self, start_ts: float, with_inputs: bool = False) -> list[LabeledPrediction]:
-        """Every prediction scored at or after start_ts that has an outcome, oldest first; served only (no probes, no shadow copies)."""
+        """Every served prediction (no probes, no shadow copies) scored at or after start_ts that has an outcome, oldest
+        first."""
         inputs_column = "r.inputs" if with_inputs else "NULL"
         query = (
             "SELECT o.prediction_id, o.row_index, o.outcome, o.observed_date, r.id, r.ts, r.model_version,"
