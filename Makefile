@@ -14,7 +14,7 @@ CODE_DIRS := training backend/app frontend deploy benchmarks scripts
 AUDITED_REQUIREMENTS := $(sort $(wildcard */requirements.txt) requirements-dev.txt)
 
 .PHONY: help install system-deps train repro retrain lint fmt test test-fast serve ui bench \
-        up down deploy switch-green switch-blue rollback release prune-images status logs simulate-traffic \
+        up down deploy switch-green switch-blue rollback shadow-green shadow-blue shadow-off release prune-images status logs simulate-traffic \
         load-outcomes simulate-outcomes \
         coverage security clean api-key api-key-rotate api-key-revoke api-keys user-add user-password user-remove \
         users audit
@@ -129,6 +129,15 @@ switch-blue: install ## the same gates, to blue
 
 rollback: install ## switch back to the other color, which still holds the previous release
 	$(PY) -m deploy.cli rollback
+
+shadow-green: install ## copy live scoring requests to the idle green (answers discarded; compare: make status)
+	$(PY) -m deploy.cli shadow green
+
+shadow-blue: install ## the same, to the idle blue
+	$(PY) -m deploy.cli shadow blue
+
+shadow-off: install ## stop copying live scoring requests to the idle color
+	$(PY) -m deploy.cli shadow off
 
 release: install ## deploy a release [TAG=] [MODEL=] to the idle color, then switch to it (the release workflow's deploy)
 	$(PY) -m deploy.cli release $(RELEASE_ARGS)

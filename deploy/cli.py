@@ -4,6 +4,7 @@
     python -m deploy.cli deploy [--tag TAG] [--model MODEL] [--color blue|green]
     python -m deploy.cli switch blue|green
     python -m deploy.cli rollback
+    python -m deploy.cli shadow blue|green|off
     python -m deploy.cli release [--tag TAG] [--model MODEL]
     python -m deploy.cli prune [--keep N]
     python -m deploy.cli api-key create NAME --scopes S[,S...] | rotate NAME | revoke NAME | list
@@ -24,7 +25,7 @@ import re
 import sys
 from typing import NoReturn
 
-from deploy import access, commands, rollout
+from deploy import access, commands, rollout, shadow
 from deploy.context import Context
 from deploy.errors import DeployError
 from deploy.model_registry import CLIENT_ENVIRONMENT
@@ -133,6 +134,8 @@ def parser() -> argparse.ArgumentParser:
     switch.add_argument("color", choices=COLORS)
     switch.add_argument("--force", action="store_true", help=FORCE_HELP)
     sub.add_parser("rollback", help="switch back to the other color (the previous release)")
+    mirror = sub.add_parser("shadow", help="copy live scoring requests to the idle color (answers discarded), or stop")
+    mirror.add_argument("target", choices=(*COLORS, "off"), help="the idle color to copy to, or off")
     release = sub.add_parser("release", help="deploy a release to the idle color, then switch to it")
     release.add_argument("--tag", type=tag, help=release_help)
     release.add_argument("--model", help=model_help)
@@ -157,6 +160,8 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         return rollout.switch(ctx, args.color, args.force)
     if args.command == "rollback":
         return rollout.rollback(ctx)
+    if args.command == "shadow":
+        return shadow.off(ctx) if args.target == "off" else shadow.on(ctx, args.target)
     if args.command == "prune":
         return commands.prune(ctx, args.keep)
     if args.command == "logs":

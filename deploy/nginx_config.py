@@ -16,6 +16,7 @@ from deploy.files import write_atomic
 from deploy.settings import COLORS, DeploySettings
 
 MARKER = "green-is-active"
+SHADOW_MARKER = "shadow-on"  # live scoring requests are copied to the idle color (nginx/snippets/shadow-location.conf)
 UPSTREAMS = "upstreams.conf"
 STATUS_ACCESS = "status-access.conf"
 LIMIT_ZONES = "limit-zones.conf"
@@ -107,10 +108,26 @@ class ActiveFile:
         """Make `active` the active color in one atomic step (nginx sees the old or the new color, never none)."""
         if active not in COLORS:
             raise ValueError(f"unknown color {active!r}")
+        if active != self.active():  # shadow copies would go to the color that just served: shadow ends first
+            self.set_shadow(None)
         if active == "green":
             write_atomic(self.path, "green receives the public traffic (written by deploy.cli)\n")
         else:
             self.path.unlink(missing_ok=True)
+
+    def shadow(self) -> bool:
+        """Whether nginx copies live scoring requests to the idle color."""
+        return (self.directory / SHADOW_MARKER).exists()
+
+    def set_shadow(self, color: str | None) -> None:
+        """Shadow traffic on (to `color`, which must be the idle one: nginx copies to whichever is idle) or off
+        (None), in one atomic step."""
+        if color is None:
+            (self.directory / SHADOW_MARKER).unlink(missing_ok=True)
+        else:
+            write_atomic(
+                self.directory / SHADOW_MARKER, f"{color} gets copies of the live scoring requests (deploy.cli)\n"
+            )
 
     def restore(self, snapshot: str) -> None:
         self.write(snapshot)

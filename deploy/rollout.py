@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 
 from deploy.compose import stack_services
+from deploy import shadow
 from deploy.context import Context
 from deploy.errors import DeployError, UsageError
 from deploy.images import ensure_release_images
@@ -67,6 +68,7 @@ def deploy_locked(
             "color would interrupt it); nothing was changed"
         )
     ctx.say(f"{operation}: to the idle color {target} (traffic stays on {active})")
+    shadow.stop(ctx, operation)
     release = plan_release(ctx, tag, model)
     previous = ctx.state.load().colors.get(target)
     ctx.say(f"  [3/4] starting {target} on {release.describe()} (no traffic change)")
@@ -121,6 +123,7 @@ def switch_locked(ctx: Context, color: str, operation: str, force: bool = False)
         raise UsageError(f"nothing is deployed on {color}: `make deploy` first; nothing was changed")
     active = ctx.active_file.active()
     ctx.say(f"{operation}: {active} -> {color} ({release.describe()})")
+    shadow.stop(ctx, operation)
     if color != active and not ctx.compose().running(stack_services(color)):
         ctx.say(f"  {color} is not running: starting it on its pinned release")
         ensure_release_images(
