@@ -14,7 +14,8 @@ CODE_DIRS := training backend/app frontend deploy benchmarks scripts
 AUDITED_REQUIREMENTS := $(sort $(wildcard */requirements.txt) requirements-dev.txt)
 
 .PHONY: help install system-deps train repro retrain lint fmt test test-fast serve ui bench \
-        up down deploy switch-green switch-blue rollback shadow-green shadow-blue shadow-off release prune-images status logs simulate-traffic \
+        up down deploy switch-green switch-blue rollback release prune-images status logs simulate-traffic \
+        shadow-green shadow-blue shadow-off \
         load-outcomes simulate-outcomes \
         coverage security clean api-key api-key-rotate api-key-revoke api-keys user-add user-password user-remove \
         users audit
