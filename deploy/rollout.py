@@ -68,9 +68,9 @@ def deploy_locked(
             "color would interrupt it); nothing was changed"
         )
     ctx.say(f"{operation}: to the idle color {target} (traffic stays on {active})")
-    shadow.stop(ctx, operation)
     release = plan_release(ctx, tag, model)
     previous = ctx.state.load().colors.get(target)
+    shadow.stop(ctx, operation)  # the idle color is about to be re-created
     ctx.say(f"  [3/4] starting {target} on {release.describe()} (no traffic change)")
     ctx.state.pin(target, release)
     try:
@@ -123,7 +123,8 @@ def switch_locked(ctx: Context, color: str, operation: str, force: bool = False)
         raise UsageError(f"nothing is deployed on {color}: `make deploy` first; nothing was changed")
     active = ctx.active_file.active()
     ctx.say(f"{operation}: {active} -> {color} ({release.describe()})")
-    shadow.stop(ctx, operation)
+    if color != active:  # copies must not go to the color that served until now
+        shadow.stop(ctx, operation)
     if color != active and not ctx.compose().running(stack_services(color)):
         ctx.say(f"  {color} is not running: starting it on its pinned release")
         ensure_release_images(
