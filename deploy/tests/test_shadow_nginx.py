@@ -1,0 +1,122 @@
+"""The mirror in the real nginx image, with a stand-in backend per color (deploy/tests/shadow_echo.py) in nginx's
+network: shadow off touches no upstream; on, the idle color gets a copy of each public /api/predict and
+/api/predict/batch request, marked X-Shadow-Of with the id the served request got as X-Request-ID; clients' copies of
+both headers are dropped; the preview port is never mirrored; a slow challenger never delays the client's answer
+(only, per nginx's mirror module, the next request on the same keep-alive connection, by at most the mirror's
+read timeout)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import time
+from collections.abc import Iterator
+
+import pytest
+import requests
+
+from deploy.nginx_config import ActiveFile, EdgeLimits
+from deploy.settings import ROOT
+from tests.kit.docker import ensure_docker_engine
+from tests.kit.ports import free_port
+
+pytestmark = pytest.mark.docker
+IMAGE = "credit-risk/nginx:shadow-test"
+PYTHON_IMAGE = "python:3.11-slim"
+SLOW_S = 6.0
+MIRROR_READ_TIMEOUT_S = 3.0  # nginx/snippets/shadow-location.conf
+
+
+def docker(*args: str, check: bool = True) -> subprocess.CompletedProcess:
+    return subprocess.run(["docker", *args], capture_output=True, text=True, check=check, timeout=300)
+
+
+@pytest.fixture(scope="module")
+def edge(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
+    """nginx with pools on 127.0.0.x and the stand-in backends in its network; the ports, state dir and names."""
+    ensure_docker_engine()
+    docker("build", "-q", "-t", IMAGE, str(ROOT / "nginx"))
+    state = tmp_path_factory.mktemp("nginx")
+    active = ActiveFile(state)
+    active.ensure("127.0.0")
+    active.write_limits(EdgeLimits(500, 1000, 64))
+    state.chmod(0o755)
+    public, preview = free_port(), free_port()
+    name = f"shadow-test-{public}"
+    ports = ["-p", f"127.0.0.1:{public}:8080", "-p", f"127.0.0.1:{preview}:8081"]
+    docker("run", "-d", "--name", name, *ports, "-v", f"{state}:/etc/nginx/active:ro", IMAGE)
+    echo = f"{name}-echo"
+    script = ROOT / "deploy" / "tests" / "shadow_echo.py"
+    docker(
+        "run", "-d", "--name", echo, "--network", f"container:{name}", "-e", f"SLOW_S={SLOW_S}",
+        "-v", f"{script}:/echo.py:ro", PYTHON_IMAGE, "python", "/echo.py",
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 30
+        while "listening" not in docker("logs", echo).stdout:
+            assert time.monotonic() < deadline, docker("logs", echo, check=False).stderr
+            time.sleep(0.2)
+        yield {"public": f"http://127.0.0.1:{public}", "preview": f"http://127.0.0.1:{preview}", "echo": echo,
+               "active": active}  # fmt: skip
+    finally:
+        docker("rm", "-f", echo, name, check=False)
+
+
+def received(edge: dict, after: int) -> list[dict]:
+    """What the stand-ins got, from line `after` of their output on."""
+    lines = docker("logs", edge["echo"]).stdout.splitlines()[1:]
+    return [json.loads(line) for line in lines[after:]]
+
+
+def seen(edge: dict) -> int:
+    return len(docker("logs", edge["echo"]).stdout.splitlines()) - 1
+
+
+def test_off_touches_no_upstream_and_on_copies_to_the_idle_color_with_the_same_id(edge: dict) -> None:
+    forged = {"X-Shadow-Of": "f" * 32, "X-Request-ID": "forged"}
+    edge["active"].set_shadow(None)
+    start = seen(edge)
+    answer = requests.post(f"{edge['public']}/api/predict?explain=false", json={"a": 1}, headers=forged, timeout=5)
+    assert answer.json() == {"color": "blue"}
+    time.sleep(0.3)
+    (only,) = received(edge, start)
+    assert only["color"] == "blue" and only["shadow_of"] is None and only["request_id"] not in (None, "forged")
+    edge["active"].set_shadow("green")
+    start = seen(edge)
+    for path, body in (("/api/predict?explain=false", {"a": 2}), ("/api/predict/batch", [{"a": 3}])):
+        started = time.perf_counter()
+        answer = requests.post(f"{edge['public']}{path}", json=body, headers=forged, timeout=5)
+        assert answer.json() == {"color": "blue"} and time.perf_counter() - started < SLOW_S / 2
+    time.sleep(0.5)
+    got = received(edge, start)
+    served = [r for r in got if r["color"] == "blue"]
+    copies = [r for r in got if r["color"] == "green"]
+    assert [r["path"] for r in served] == [r["path"] for r in copies] == ["/predict?explain=false", "/predict/batch"]
+    assert [r["body"] for r in served] == [r["body"] for r in copies]
+    assert [r["request_id"] for r in served] == [r["shadow_of"] for r in copies], "the copy names the served request"
+    assert all(len(r["request_id"]) == 32 and r["shadow_of"] is None for r in served)
+    assert all(r["request_id"] is None for r in copies)
+    start = seen(edge)
+    requests.post(f"{edge['preview']}/api/predict", json={"a": 4}, headers=forged, timeout=5)
+    requests.post(f"{edge['public']}/api/model", json={}, timeout=5)
+    time.sleep(0.3)
+    got = received(edge, start)
+    assert [(r["color"], r["shadow_of"]) for r in got] == [("green", None), ("blue", None)], "preview, other routes"
+    edge["active"].set_shadow(None)
+
+
+def test_a_slow_challenger_delays_only_the_next_request_on_the_connection_by_the_mirror_timeout(edge: dict) -> None:
+    edge["active"].set_shadow("green")
+    try:
+        with requests.Session() as session:
+            timings = []
+            for _ in range(2):
+                started = time.perf_counter()
+                assert session.post(f"{edge['public']}/api/predict", json={}, timeout=10).json() == {"color": "blue"}
+                timings.append(time.perf_counter() - started)
+    finally:
+        edge["active"].set_shadow(None)
+    first, second = timings
+    print(f"slow challenger ({SLOW_S}s): first answer {first:.3f}s, next on the same connection {second:.3f}s")
+    assert first < 1.0, "the client's answer never waits for the copy"
+    assert second < MIRROR_READ_TIMEOUT_S + 1.0, "the copy is cut at the mirror's read timeout"
