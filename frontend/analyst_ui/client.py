@@ -174,6 +174,10 @@ class BackendClient:
                 ) from None
             raise
 
+    def shadow_report(self, window: str) -> dict[str, Any]:
+        """GET /monitoring/shadow: the active color's answers against the idle color's answers to the same requests."""
+        return self._json("GET", "/monitoring/shadow", self.settings.BACKEND_TIMEOUT, params={"window": window})
+
     def realized_performance(self, window: str) -> dict[str, Any]:
         """GET /outcomes/performance: per model version, how its predictions did against the observed outcomes."""
         return self._json("GET", "/outcomes/performance", self.settings.BACKEND_TIMEOUT, params={"window": window})

@@ -22,6 +22,7 @@ PAGES = (
     PageSpec("views/batch.py", "Batch scoring", ":material/table_view:", "batch"),
     PageSpec("views/model_card.py", "Model card", ":material/model_training:", "model"),
     PageSpec("views/monitoring.py", "Monitoring", ":material/monitoring:", "monitoring"),
+    PageSpec("views/challenger.py", "Challenger", ":material/compare_arrows:", "challenger"),
 )
 
 
