@@ -13,11 +13,12 @@ from typing import Any
 import numpy as np
 import pytest
 import requests
+import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
 from deploy.lock import operation_lock
 from deploy.nginx_config import ActiveFile
-from tests.e2e.stack import Stack
+from tests.e2e.stack import Stack, fast_training_config
 from tests.kit.applicants import real_applicants
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
@@ -25,6 +26,7 @@ SINGLES = 40
 BATCH = 60
 LATENCY_ROUNDS, LATENCY_REQUESTS = 3, 150
 BANDS = ["low", "medium", "high"]
+CHALLENGER_CONFIG = ".e2e-challenger-params.yaml"  # in the bundles directory, the trainer's /bundles
 
 
 def ok(done: Any) -> None:
@@ -98,14 +100,27 @@ def percentile(values: list[float], q: float) -> float:
     return round(float(np.percentile(values, q)) * 1000, 2)
 
 
+def challenger_config() -> str:
+    """The e2e training config with one candidate, a logistic regression regularized far more than training's: a
+    model that certainly differs from the stack's v1 and v2 (the same config twice trains the same model)."""
+    cfg = yaml.safe_load(fast_training_config())
+    (candidate,) = [c for c in cfg["candidates"] if c["name"] == "logistic_regression"]
+    candidate["params"]["C"] = 0.01
+    cfg["candidates"] = [candidate]
+    return yaml.safe_dump(cfg, sort_keys=False)
+
+
 @pytest.fixture(scope="module")
 def shadow_stack(stack: Stack) -> Stack:
-    """Blue (v1) active, green deployed with the newest model (v2), shadow off."""
+    """Blue (v1) active; green on a challenger trained for this module (another model version), shadow off."""
     ok(stack.cli("switch", "blue"))
-    if stack.state().colors.get("green") is None or stack.state().colors["green"].model_version == "1":
-        ok(stack.cli("deploy", "--color", "green"))
+    (stack.settings.BUNDLES_DIR / CHALLENGER_CONFIG).write_text(challenger_config())
+    ok(stack.cli("train", TRAINER_CONFIG=f"/bundles/{CHALLENGER_CONFIG}"))
+    # --force: the challenger may flag a share unlike the champion's; how differently it decides is the point.
+    ok(stack.cli("deploy", "--color", "green", "--force"))
     ok(stack.cli("shadow", "off"))
-    assert {c: r.model_version for c, r in stack.state().colors.items()} == {"blue": "1", "green": "2"}
+    versions = {c: r.model_version for c, r in stack.state().colors.items()}
+    assert versions["blue"] == "1" and versions["green"] not in ("1", "2"), versions
     return stack
 
 
@@ -131,11 +146,12 @@ def test_the_report_equals_an_independent_computation_and_clients_see_no_differe
     probe = {**stack.headers, "X-Traffic-Source": "probe"}
     with requests.Session() as session:
         challenger = scored(session, preview, probe, applicants)
-    assert {a["model_version"] for a in challenger if "model_version" in a} == {"2"}
+    challenger_version = stack.state().colors["green"].model_version
+    assert {a["model_version"] for a in challenger if "model_version" in a} == {challenger_version}
     expected = expected_report(mirrored, challenger)
-    stack.record(
-        shadow_report={k: figures[k] for k in ("rows_compared", "label_agreement", "mean_abs_delta", "p95_abs_delta")}
-    )
+    assert expected["mean_abs_delta"] > 0, "two different models: some applicant's probability differs"
+    kept = ("rows_compared", "label_agreement", "decision_agreement", "mean_abs_delta", "p95_abs_delta")
+    stack.record(shadow_report={**{k: figures[k] for k in kept}, "band_transitions": figures["band_transitions"]})
     assert figures["requests_compared"] == SINGLES + 1 and figures["rows_compared"] == expected["rows_compared"]
     for name in ("label_agreement", "decision_agreement", "mean_abs_delta", "p95_abs_delta"):
         assert figures[name] == pytest.approx(expected[name], abs=1e-9), name
@@ -145,6 +161,7 @@ def test_the_report_equals_an_independent_computation_and_clients_see_no_differe
     assert figures["band_transitions"] == expected["band_transitions"]
     assert (figures["champion"]["color"], figures["challenger"]["color"]) == ("blue", "green")
     assert figures["champion"]["model_versions"] == {"1": SINGLES + BATCH}
+    assert figures["challenger"]["model_versions"] == {challenger_version: SINGLES + BATCH}
     assert figures["challenger"]["unanswered"] == 0 and figures["champion"]["unanswered"] == 0
     # Never counted as served: the summary counts the two passes of the clients, the copies only on green's metrics.
     summary = requests.get(f"{url}/api/monitoring/summary", params={"window": "15m"}, headers=stack.headers).json()
