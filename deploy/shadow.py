@@ -54,16 +54,8 @@ def on(ctx: Context, color: str) -> int:
         was_on = ctx.active_file.shadow()
         ctx.active_file.set_shadow(color)
         reason = f"{color} ({release.describe()}) gets copies of {active}'s live scoring requests"
-        ctx.record(
-            "shadow",
-            color,
-            "on",
-            reason,
-            time.monotonic() - started,
-            release,
-            active,
-            ctx.state.load().colors.get(active),
-        )
+        releases = {"target_release": release, "source_release": ctx.state.load().colors.get(active)}
+        ctx.record("shadow", color, "on", reason, time.monotonic() - started, source=active, **releases)
     ctx.say(
         f"shadow {color}: ON{' (it was already)' if was_on else ''} in {time.monotonic() - started:.1f}s: {reason}; "
         f"answers discarded; the comparison: `make status` or GET /api/monitoring/shadow?window=1h; `make shadow-off`"

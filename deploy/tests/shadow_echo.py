@@ -30,8 +30,8 @@ class Handler(BaseHTTPRequestHandler):
             time.sleep(SLOW_S)
         answer = json.dumps({"color": color}).encode()
         self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(answer)))
+        for name, value in (("Content-Type", "application/json"), ("Content-Length", str(len(answer)))):
+            self.send_header(name, value)
         self.end_headers()
         self.wfile.write(answer)
 
