@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,7 @@ import numpy as np
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from app.auth.callers import Caller, RequestTag
 from app.monitoring.shadow_pairs import pair, read_answers
 from app.monitoring.shadow_report import BANDS
 from backend.tests.conftest import serving
@@ -133,3 +135,25 @@ def test_pairing_needs_the_same_id_and_as_many_applicants(shadowed: dict[str, An
     assert all(len(p.served.labels) == len(p.shadow.labels) for p in pairing.pairs)
     assert {p.served.color for p in pairing.pairs} == {"blue"} and {p.shadow.color for p in pairing.pairs} == {"green"}
     assert pair([r for r in rows if r.source != "shadow"]).pairs == []
+
+
+def test_coalesced_rows_of_different_requests_are_announced_apart(
+    shadowed: dict[str, Any], applicants: list[dict[str, Any]]
+) -> None:
+    """Rows scored in one model call keep their own request ids (each pairs with its own copy); rows of one caller
+    without ids (no nginx in front) stay one group, as before."""
+    service = shadowed["blue"].app.state.model.service
+    rows = [service.parser.one_from_dict(applicant) for applicant in applicants[:3]]
+    key = Caller("tests", frozenset({"score"}))
+    seen: list[Any] = []
+    service.listeners.append(seen.append)
+    try:
+        tagged = [replace(key, request=RequestTag(f"{i:032x}", time.perf_counter())) for i in range(3)]
+        service.predict_rows(rows, ["single"] * 3, False, tagged)
+        assert [event.caller.request.request_id for event in seen] == [f"{i:032x}" for i in range(3)]
+        seen.clear()
+        untagged = [replace(key, request=RequestTag(None, time.perf_counter())) for _ in range(3)]
+        service.predict_rows(rows, ["single"] * 3, False, untagged)
+        assert len(seen) == 1 and len(seen[0].predictions) == 3
+    finally:
+        service.listeners.remove(seen.append)
