@@ -123,3 +123,15 @@ def test_the_marker_is_the_file_nginx_checks(tmp_path: Path) -> None:
     active.set_shadow(None)
     active.set_shadow(None)  # off twice is fine
     assert list(tmp_path.iterdir()) == []
+
+
+def test_status_says_whether_shadow_is_on(settings: DeploySettings) -> None:  # noqa: F811
+    context = Context(settings)
+    context.state.pin("blue", OLD)
+    code, lines = command(settings, FakeDocker(containers=BLUE), "status")
+    assert code == 0 and not [line for line in lines if line.startswith("shadow")], "off and no data: no block"
+    context.active_file.set_shadow("green")
+    code, lines = command(settings, FakeDocker(containers=BLUE), "status")
+    shown = "\n".join(lines)
+    assert "shadow: ON, live scoring copied to green (`make shadow-off`)" in shown
+    assert "the report does not answer" in shown
