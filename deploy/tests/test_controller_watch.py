@@ -33,16 +33,16 @@ def healthy(**changes: float | None) -> Answers:
         'http_requests_total{color="green"': 200.0,
         'duration_seconds_bucket{color="green"': 0.02,
         'duration_seconds_bucket{color="blue"': 0.015,
-        'predictions_total{color="green",source!="probe",label="1"}': 60.0,
-        'predictions_total{color="green",source!="probe"}': 200.0,
+        'predictions_total{color="green",source!~"probe|shadow",label="1"}': 60.0,
+        'predictions_total{color="green",source!~"probe|shadow"}': 200.0,
     }
     keys = {
         "errors": 'color="green",route=~"/predict|/predict/batch",status=~"5.."',
         "requests": 'http_requests_total{color="green"',
         "p99": 'duration_seconds_bucket{color="green"',
         "p99_before": 'duration_seconds_bucket{color="blue"',
-        "flagged": 'predictions_total{color="green",source!="probe",label="1"}',
-        "predictions": 'predictions_total{color="green",source!="probe"}',
+        "flagged": 'predictions_total{color="green",source!~"probe|shadow",label="1"}',
+        "predictions": 'predictions_total{color="green",source!~"probe|shadow"}',
     }
     for name, value in changes.items():
         values[keys[name]] = value
