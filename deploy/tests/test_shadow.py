@@ -105,7 +105,11 @@ def test_nginx_mirrors_the_scoring_routes_of_the_public_port_only_with_ids_set_b
     target = read("snippets/shadow-location.conf")
     assert "internal;" in target and 'if ($shadow_color = "") {\n        return 204;' in target
     assert "proxy_set_header X-Shadow-Of $request_id;" in target and "proxy_next_upstream off;" in target
-    assert "proxy_connect_timeout 500ms;" in target and "proxy_read_timeout 3s;" in target
+    assert "proxy_connect_timeout 500ms;" in target and "proxy_read_timeout 2s;" in target
+    assert "proxy_pass http://127.0.0.1:8092$shadow_path;" in target, "through the relay"
+    relay = read("conf.d/shadow-relay.conf")
+    assert "listen 127.0.0.1:8092;" in relay and "mirror /_challenger;" in relay
+    assert "proxy_pass http://backend_$http_x_shadow_color$request_uri;" in relay
     proxy = read("snippets/api-proxy.conf")
     assert 'proxy_set_header X-Shadow-Of "";' in proxy and "proxy_set_header X-Request-ID $request_id;" in proxy
     servers = read("conf.d/stacks.conf").split("server {")[1:]

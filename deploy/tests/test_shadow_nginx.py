@@ -1,9 +1,8 @@
 """The mirror in the real nginx image, with a stand-in backend per color (deploy/tests/shadow_echo.py) in nginx's
 network: shadow off touches no upstream; on, the idle color gets a copy of each public /api/predict and
 /api/predict/batch request, marked X-Shadow-Of with the id the served request got as X-Request-ID; clients' copies of
-both headers are dropped; the preview port is never mirrored; a slow challenger never delays the client's answer
-(only, per nginx's mirror module, the next request on the same keep-alive connection, by at most the mirror's
-read timeout)."""
+both headers are dropped; the preview port is never mirrored; a slow challenger delays neither the client's answer
+nor its next request on the same keep-alive connection (the copy goes through the relay, conf.d/shadow-relay.conf)."""
 
 from __future__ import annotations
 
@@ -24,7 +23,6 @@ pytestmark = pytest.mark.docker
 IMAGE = "credit-risk/nginx:shadow-test"
 PYTHON_IMAGE = "python:3.11-slim"
 SLOW_S = 6.0
-MIRROR_READ_TIMEOUT_S = 3.0  # nginx/snippets/shadow-location.conf
 
 
 def docker(*args: str, check: bool = True) -> subprocess.CompletedProcess:
@@ -105,18 +103,18 @@ def test_off_touches_no_upstream_and_on_copies_to_the_idle_color_with_the_same_i
     edge["active"].set_shadow(None)
 
 
-def test_a_slow_challenger_delays_only_the_next_request_on_the_connection_by_the_mirror_timeout(edge: dict) -> None:
+def test_a_slow_challenger_delays_no_request_on_the_connection(edge: dict) -> None:
     edge["active"].set_shadow("green")
     try:
         with requests.Session() as session:
             timings = []
-            for _ in range(2):
+            for _ in range(3):
                 started = time.perf_counter()
                 assert session.post(f"{edge['public']}/api/predict", json={}, timeout=10).json() == {"color": "blue"}
                 timings.append(time.perf_counter() - started)
     finally:
         edge["active"].set_shadow(None)
-    first, second = timings
+    first, second = timings[0], max(timings[1:])
     print(f"slow challenger ({SLOW_S}s): first answer {first:.3f}s, next on the same connection {second:.3f}s")
     assert first < 1.0, "the client's answer never waits for the copy"
-    assert second < MIRROR_READ_TIMEOUT_S + 1.0, "the copy is cut at the mirror's read timeout"
+    assert second < 1.0, "nor does the next request on the connection: the relay answered the copy at once"
