@@ -63,11 +63,28 @@ class Sanity(_Strict):
         return self
 
 
+class Canary(_Strict):
+    step_window_s: float = Field(60, ge=5, le=86_400)
+    analysis_interval_s: float = Field(5, gt=0)
+    max_5xx_ratio: float = Field(0.02, ge=0.0, le=1.0)
+    max_p99_ratio: float = Field(2.0, ge=1.0)
+    min_p99_floor_s: float = Field(0.25, ge=0)
+    max_score_psi: float = Field(0.25, gt=0)
+    min_requests: int = Field(20, ge=1)
+
+    @model_validator(mode="after")
+    def _interval_within_window(self) -> Canary:
+        if self.analysis_interval_s > self.step_window_s:
+            raise ValueError("canary.analysis_interval_s must not exceed canary.step_window_s")
+        return self
+
+
 class ControllerConfig(_Strict):
     probe: Probe = Probe()
     failover: Failover = Failover()
     watch: Watch
     sanity: Sanity
+    canary: Canary = Canary()
 
     @model_validator(mode="after")
     def _probe_fits(self) -> ControllerConfig:
