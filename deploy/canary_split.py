@@ -44,6 +44,7 @@ class CanarySplit:
         """Send `weight` % of the public requests to the idle color, in one atomic step; old weights removed."""
         check_weight(weight)
         self.directory.mkdir(parents=True, exist_ok=True)
+        previous = os.readlink(self.link) if self.link.is_symlink() else None
         if weight == 0:
             self.link.unlink(missing_ok=True)
         else:
@@ -55,12 +56,14 @@ class CanarySplit:
             temp = self.directory / f"{PREFIX}link-{uuid.uuid4().hex[:12]}"
             os.symlink(name, temp)  # relative: it resolves inside nginx's mount as on the host
             os.replace(temp, self.link)
-        self._remove_stale()
+        self._remove_stale(previous)
 
-    def _remove_stale(self) -> None:
-        current = os.readlink(self.link) if self.link.is_symlink() else None
+    def _remove_stale(self, previous: str | None) -> None:
+        """Every older weight's directory but the one just replaced: a request that resolved the link an instant
+        before the rename still finds all of its files."""
+        keep = {previous, os.readlink(self.link) if self.link.is_symlink() else None}
         for entry in self.directory.glob(f"{PREFIX}*"):
-            if entry.name == current:
+            if entry.name in keep:
                 continue
             if entry.is_symlink() or entry.is_file():
                 entry.unlink(missing_ok=True)
