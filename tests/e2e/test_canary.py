@@ -1,0 +1,200 @@
+"""Canary steps on the real stack (nginx's per-request split, Prometheus, the controller, Alertmanager), with steady
+clients through the public port: a good challenger goes 10 -> 50 -> 100 % and is promoted without one failed
+request, the share the canary answers at each step close to its weight; a challenger that starts answering 5xx
+once it takes traffic is aborted by the controller within an analysis, all traffic back on the stable color, and
+the alert reaches the webhook. Bad steps are refused with exit 2 and nothing changes. Figures go to
+test-artifacts/e2e/figures.json (docs/benchmarks.md)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+
+from deploy.canary_record import CANARY_FILE, CanaryFile, CanaryRecord
+from deploy.canary_split import CanarySplit
+from deploy.tests.prometheus_server import Received
+from tests.e2e.stack import Stack
+from tests.e2e.test_blue_green import example_applicant, on_blue, public_color
+from tests.e2e.test_controller import alerts_named, faulty_release, outage_seconds, wait_until  # noqa: F401
+from tests.kit.traffic import Answer, Traffic
+
+pytestmark = [pytest.mark.docker, pytest.mark.slow]
+STEP_WINDOW_S = 15
+ANALYSIS_INTERVAL_S = 2
+SCRAPE_INTERVAL_S = 5  # prometheus/prometheus.yml
+SHARE_TOLERANCE = 0.05
+EDGE_S = 1.5  # answers this close to a step change are not attributed to either step
+
+
+@pytest.fixture(scope="module")
+def short_steps(stack: Stack) -> Iterator[None]:
+    """15 s steps analysed every 2 s, in the CLI's bounds file and the controller's copy (re-read when it changes)."""
+    paths = [Path(stack.env["DEPLOY_CONTROLLER_CONFIG"]), stack.settings.controller_dir / "controller.yaml"]
+    originals = [path.read_text() for path in paths]
+    for path, text in zip(paths, originals):
+        config = yaml.safe_load(text)
+        config["canary"] = {
+            **config.get("canary", {}),
+            "step_window_s": STEP_WINDOW_S,
+            "analysis_interval_s": ANALYSIS_INTERVAL_S,
+        }
+        path.write_text(yaml.safe_dump(config))
+    try:
+        yield
+    finally:
+        for path, text in zip(paths, originals):
+            path.write_text(text)
+
+
+def canary(stack: Stack) -> CanaryRecord | None:
+    return CanaryFile(stack.settings.DEPLOY_STATE_DIR / CANARY_FILE).load()
+
+
+def weight(stack: Stack) -> int:
+    return CanarySplit(stack.settings.nginx_dir).weight()
+
+
+def no_watch(stack: Stack) -> bool:
+    watch = stack.state().watch
+    return watch is None or watch.status != "watching"
+
+
+def on_blue_with_green(stack: Stack, tag: str) -> None:
+    """Blue active, the switch's watch over, green on release `tag` with blue's model (same scores)."""
+    on_blue(stack)
+    blue = stack.state().colors["blue"]
+    done = stack.cli("deploy", "--color", "green", "--tag", tag, "--model", blue.model_version)
+    assert done.returncode == 0, done.stdout + done.stderr
+    wait_until(lambda: no_watch(stack), 90, "the watch of the switch to blue ends")
+
+
+def canary_in_background(stack: Stack, steps: str) -> tuple[threading.Thread, list]:
+    result: list = []
+    thread = threading.Thread(target=lambda: result.append(stack.cli("canary", "green", "--steps", steps, timeout=600)))
+    thread.start()
+    return thread, result
+
+
+def follow_steps(stack: Stack, thread: threading.Thread, since: float) -> list[tuple[float, int]]:
+    """(monotonic time, weight) at every change of the canary's weight while the CLI runs."""
+    changes: list[tuple[float, int]] = []
+    while thread.is_alive():
+        record = canary(stack)
+        current = record.weight if record is not None and record.started_ts >= since else 0
+        if not changes or changes[-1][1] != current:
+            changes.append((time.monotonic(), current))
+        time.sleep(0.1)
+    changes.append((time.monotonic(), weight(stack)))
+    return changes
+
+
+def shares(answers: list[Answer], changes: list[tuple[float, int]]) -> list[dict]:
+    """For each weight the canary had: the answers started well within it and the share green answered."""
+    measured = []
+    for (start, at_weight), (end, _) in zip(changes, changes[1:]):
+        inside = [a for a in answers if start + EDGE_S <= a.started and a.ended <= end - EDGE_S]
+        if at_weight and inside:
+            green = sum(a.color == "green" for a in inside) / len(inside)
+            measured.append({"weight": at_weight, "requests": len(inside), "green_share": round(green, 4)})
+    return measured
+
+
+def test_bad_steps_are_refused_and_nothing_changes(stack: Stack, short_steps: None) -> None:
+    on_blue(stack)
+    before = (stack.active_conf(), weight(stack), canary(stack))
+    refused = stack.cli("canary", "green", "--steps", "50,10,100")
+    assert refused.returncode == 2 and "strictly increasing" in refused.stderr, refused.stderr
+    assert len(refused.stderr.strip().splitlines()) == 1 and "Traceback" not in refused.stderr
+    active = stack.cli("canary", "blue")
+    assert active.returncode == 2 and "blue receives the traffic" in active.stderr, active.stderr
+    assert (stack.active_conf(), weight(stack), canary(stack)) == before
+
+
+def test_a_good_challenger_is_promoted_step_by_step_without_a_failed_request(stack: Stack, short_steps: None) -> None:
+    blue = stack.state().colors["blue"]
+    on_blue_with_green(stack, blue.tag)
+    events = len(stack.history())
+    traffic = Traffic(stack.settings.public_url, example_applicant(stack), clients=4, headers=stack.headers)
+    traffic.start()
+    try:
+        time.sleep(2 * SCRAPE_INTERVAL_S + 2)  # blue's figures before the canary: two scrapes at least
+        since = time.time()
+        started = time.monotonic()
+        thread, result = canary_in_background(stack, "10,50,100")
+        changes = follow_steps(stack, thread, since)
+        thread.join()
+        traffic.wait_for(traffic.count() + 100, timeout=30)
+    finally:
+        traffic.stop()
+
+    (done,) = result
+    assert done.returncode == 0 and "PROMOTED" in done.stdout, done.stdout + done.stderr
+    measured = shares(traffic.answers, changes)
+    stack.record(
+        canary_good={
+            "seconds": round(time.monotonic() - started, 1),
+            "requests": len(traffic.answers),
+            "failed": len(traffic.failures()),
+            "steps": measured,
+        }
+    )
+    assert traffic.failures() == [], traffic.failures()[:3]
+    assert [m["weight"] for m in measured] == [10, 50, 100], changes
+    for step in measured:
+        assert abs(step["green_share"] - step["weight"] / 100) <= SHARE_TOLERANCE, measured
+    assert stack.active_conf() == "green" and public_color(stack) == "green" and weight(stack) == 0
+    canary_events = [e for e in stack.history()[events:] if e["operation"] == "canary"]
+    assert [e["result"] for e in canary_events] == ["started", "stepped", "stepped", "promoted"]
+    for event in canary_events[1:]:
+        assert event["figures"]["requests"] >= 20 and event["figures"]["errors_5xx"] == 0, event
+        assert event["figures"]["score_psi"] is not None and event["figures"]["score_psi"] < 0.01, event
+
+
+def test_a_challenger_failing_with_5xx_is_aborted_by_the_controller_with_an_alert(
+    stack: Stack, short_steps: None, faulty_release: str, alert_receiver: tuple[Received, int]  # noqa: F811
+) -> None:
+    received, _ = alert_receiver
+    on_blue_with_green(stack, faulty_release)
+    events, posts = len(stack.history()), len(received.posts)
+    fault = stack.settings.BUNDLES_DIR / ".fault"
+    traffic = Traffic(stack.settings.public_url, example_applicant(stack), clients=4, headers=stack.headers)
+    traffic.start()
+    try:
+        time.sleep(2 * SCRAPE_INTERVAL_S + 2)
+        since = time.time()
+        thread, result = canary_in_background(stack, "10,50,100")
+        wait_until(lambda: (canary(stack) or None) and canary(stack).started_ts >= since, 180, "the canary starts")
+        fault.write_text("5xx")  # green fails from now on, while it takes 10 % of the traffic
+        faulted = time.monotonic()
+        thread.join(timeout=300)
+        aborted = time.monotonic()
+        traffic.wait_for(traffic.count() + 200, timeout=30)
+    finally:
+        fault.unlink(missing_ok=True)
+        traffic.stop()
+
+    (done,) = result
+    assert done.returncode == 1 and "ABORTED" in done.stdout, done.stdout + done.stderr
+    (event,) = [e for e in stack.history()[events:] if e["operation"] == "canary" and e["result"] == "aborted"]
+    assert (event["target"], event["source"], event["figures"]["weight"]) == ("blue", "green", 10), event
+    assert "5xx" in event["reason"] and event["figures"]["errors_5xx"] > 0, event
+    assert stack.active_conf() == "blue" and weight(stack) == 0 and public_color(stack) == "blue"
+    failures = traffic.failures()
+    after = [a for a in traffic.answers if a.started > aborted + 0.5]
+    stack.record(
+        canary_aborted={
+            "detected_after_s": round(aborted - faulted, 1),
+            "failed_requests": len(failures),
+            "errors_seen_for_s": outage_seconds(failures),
+            "reason": event["reason"],
+        }
+    )
+    assert failures and all(a.status == 500 for a in failures), failures[:3]
+    assert outage_seconds(failures) <= SCRAPE_INTERVAL_S + 2 * ANALYSIS_INTERVAL_S + STEP_WINDOW_S, "one window"
+    assert after and {(a.status, a.color) for a in after} == {(200, "blue")}, "all traffic back on blue"
+    wait_until(lambda: alerts_named(received, "CanaryAborted", posts), 90, "the alert arrives")
