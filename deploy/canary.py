@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 
 from deploy.canary_moves import CanaryMoves
-from deploy.canary_record import RUNNING, CanaryRecord, describe_figures, parse_steps
+from deploy.canary_record import RUNNING, CanaryRecord, parse_steps
 from deploy.compose import stack_services
 from deploy.context import Context
 from deploy.controller.canary import UNJUDGED_AFTER
@@ -20,10 +20,20 @@ from deploy.probe import Expected, GateError
 from deploy.prometheus import Prometheus
 from deploy.settings import other
 from deploy.state import WATCHING, now, operator
-from deploy.watching import controller_running
+from deploy.watching import controller_running, describe
 
 PROGRESS_EVERY_S = 10.0
 VERDICT_GRACE_S = 30.0
+
+
+def describe_figures(figures: dict) -> str:
+    """A step's analysis as an operator reads it: the watch's figures, the stable color's p99 and the score PSI."""
+    parts = [describe(figures)]
+    if figures.get("stable_p99_s") is not None:
+        parts.append(f"stable p99 {figures['stable_p99_s'] * 1000:.0f} ms")
+    if figures.get("score_psi") is not None:
+        parts.append(f"score PSI {figures['score_psi']:.3f}")
+    return ", ".join(parts)
 
 
 def moves(ctx: Context) -> CanaryMoves:

@@ -73,18 +73,6 @@ class CanaryRecord:
         return f"step {self.step + 1}/{len(self.steps)} at {self.steps[self.step]}% on {self.color}"
 
 
-def describe_figures(figures: dict[str, Any]) -> str:
-    """A step's analysis as an operator reads it."""
-    parts = [f"{figures.get('requests', 0)} requests on it", f"{figures.get('errors_5xx', 0)} 5xx"]
-    if figures.get("p99_s") is not None:
-        parts.append(f"p99 {figures['p99_s'] * 1000:.0f} ms")
-    if figures.get("stable_p99_s") is not None:
-        parts.append(f"stable p99 {figures['stable_p99_s'] * 1000:.0f} ms")
-    if figures.get("score_psi") is not None:
-        parts.append(f"score PSI {figures['score_psi']:.3f}")
-    return ", ".join(parts)
-
-
 class CanaryFile:
     """canary.json: the last canary (running or ended)."""
 

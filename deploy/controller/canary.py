@@ -17,7 +17,7 @@ from typing import Any
 
 from deploy.alerts import AlertSender, alert
 from deploy.canary_moves import CanaryMoves
-from deploy.canary_record import CanaryRecord, describe_figures
+from deploy.canary_record import CanaryRecord
 from deploy.controller.canary_analysis import analyse_step
 from deploy.controller.probes import ProbeTrack
 from deploy.controller.watch import Analysis
@@ -80,12 +80,14 @@ class CanaryDriver:
             self._move("analysis", lambda r: self._save(replace(r, figures=figures, checked=now())))
             return
         if record.last_step:
-            reason = f"every step passed, the last with {describe_figures(figures)}"
+            reason = (
+                f"every step passed, the last with {figures.get('requests')} requests, {figures.get('errors_5xx')} 5xx"
+            )
             if self._move("promote", lambda r: self.moves.promote(r, reason, figures)):
                 logger.warning("CANARY PROMOTED: %s receives all traffic", record.color)
             return
         if self._move("step", lambda r: self.moves.advance(r, figures, at)):
-            logger.info("canary of %s: %s passed (%s)", record.color, record.describe(), describe_figures(figures))
+            logger.info("canary of %s: %s passed (%s)", record.color, record.describe(), figures)
 
     def _abort(self, reason: str, figures: dict[str, Any]) -> None:
         ended = self._move("abort", lambda r: self.moves.abort(r, reason, figures))

@@ -13,7 +13,7 @@ from typing import Any
 
 from deploy.canary_record import CanaryRecord
 from deploy.controller.queries import BEFORE_WINDOW, p99, probability_buckets, scoring_requests
-from deploy.controller.watch import Analysis
+from deploy.controller.watch import Analysis, failing_or_slow
 from deploy.controller_config import Canary
 from deploy.prometheus import Prometheus
 from deploy.sanity import shares_psi
@@ -77,17 +77,8 @@ def analyse_step(prometheus: Prometheus, record: CanaryRecord, bounds: Canary, n
     result = Analysis(figures)
     if not figures["judged"]:
         return result
-    if errors / requests > bounds.max_5xx_ratio:
-        result.problems.append(
-            f"{errors / requests:.0%} of its {requests:.0f} scoring requests failed with 5xx "
-            f"(bound {bounds.max_5xx_ratio:.0%})"
-        )
-    if latency is not None and stable_latency is not None:
-        if latency > max(bounds.min_p99_floor_s, stable_latency * bounds.max_p99_ratio):
-            result.problems.append(
-                f"its p99 latency is {latency * 1000:.0f} ms, {stable}'s {stable_latency * 1000:.0f} ms "
-                f"(bound ×{bounds.max_p99_ratio:g}, floor {bounds.min_p99_floor_s * 1000:.0f} ms)"
-            )
+    compared = None if stable_latency is None else f"{stable}'s {stable_latency * 1000:.0f} ms ({baseline})"
+    result.problems.extend(failing_or_slow(requests, errors, latency, stable_latency, compared, bounds))
     enough = min(sum(scores), sum(stable_scores)) >= bounds.min_requests
     if psi is not None and enough and psi > bounds.max_score_psi:
         result.problems.append(

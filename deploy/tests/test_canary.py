@@ -21,7 +21,7 @@ from deploy.context import Context
 from deploy.controller.canary import UNJUDGED_AFTER, CanaryDriver
 from deploy.controller.canary_analysis import analyse_step, bin_counts, counts_psi
 from deploy.controller.probes import ProbeResult, ProbeTrack
-from deploy.controller_config import DEFAULT_CONFIG, load_controller_config
+from deploy.controller_config import DEFAULT_CONFIG, Canary, load_controller_config
 from deploy.errors import UsageError
 from deploy.lock import operation_lock
 from deploy.prometheus import Prometheus
@@ -242,7 +242,7 @@ def test_the_analysis_interval_must_fit_in_a_step(tmp_path: Path) -> None:
 def test_a_bounds_file_without_a_canary_section_gets_the_defaults(tmp_path: Path) -> None:
     path = tmp_path / "controller.yaml"
     path.write_text(DEFAULT_CONFIG.read_text().split("\ncanary:")[0])
-    assert load_controller_config(path).canary == BOUNDS
+    assert load_controller_config(path).canary == Canary()
 
 
 # -- the controller's steps ---------------------------------------------------------------------------------------
