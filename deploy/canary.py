@@ -40,6 +40,17 @@ def moves(ctx: Context) -> CanaryMoves:
     return CanaryMoves(ctx.settings.DEPLOY_STATE_DIR)
 
 
+def refuse_while_running(ctx: Context, operation: str) -> None:
+    """A deploy or switch while a canary runs would re-create the color taking its share, or flip the split onto
+    the stable color: UsageError until it is promoted or aborted."""
+    running = moves(ctx).record_file.running()
+    if running is not None:
+        raise UsageError(
+            f"a canary of {running.color} is running ({running.describe()}): `make promote` or `make abort` before "
+            f"a {operation}; nothing was changed"
+        )
+
+
 def check_start(ctx: Context, color: str) -> None:
     """Why a canary of `color` cannot start now (UsageError), before anything changes."""
     active = ctx.active_file.active()
@@ -47,12 +58,7 @@ def check_start(ctx: Context, color: str) -> None:
         raise UsageError(
             f"{color} receives the traffic: a canary runs on the idle color {other(color)}; nothing changed"
         )
-    running = moves(ctx).record_file.running()
-    if running is not None:
-        raise UsageError(
-            f"a canary of {running.color} is running ({running.describe()}): `make promote` or `make abort` first; "
-            "nothing was changed"
-        )
+    refuse_while_running(ctx, "canary")
     state = ctx.state.load()
     if state.watch is not None and state.watch.status == WATCHING:
         raise UsageError(f"the controller still watches the switch to {state.watch.color}; nothing was changed")

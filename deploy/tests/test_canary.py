@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from deploy.alerts import AlertSender
-from deploy.canary import check_start, status_lines
+from deploy.canary import check_start, refuse_while_running, status_lines
 from deploy.canary_moves import CanaryMoves
 from deploy.canary_record import CanaryRecord, parse_steps
 from deploy.canary_split import CanarySplit
@@ -358,7 +358,9 @@ def test_a_canary_of_the_active_color_or_a_second_canary_is_refused_and_status_s
     ctx = Context(DeploySettings(DEPLOY_STATE_DIR=rig.state_dir), say=lambda line: None)
     with pytest.raises(UsageError, match="blue receives the traffic"):
         check_start(ctx, "blue")
-    with pytest.raises(UsageError, match="a canary of green is running"):
+    with pytest.raises(UsageError, match="a canary of green is running .* before a canary"):
         check_start(ctx, "green")
+    with pytest.raises(UsageError, match="a canary of green is running .* before a switch"):
+        refuse_while_running(ctx, "switch")
     (line,) = status_lines(ctx)
     assert "canary RUNNING: step 1/3 at 10% on green" in line and "10% in nginx" in line
