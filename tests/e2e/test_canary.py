@@ -1,6 +1,7 @@
 """Canary steps on the real stack (nginx's per-request split, Prometheus, the controller, Alertmanager), with steady
 clients through the public port: a good challenger goes 10 -> 50 -> 100 % and is promoted without one failed
-request, the share the canary answers at each step close to its weight; a challenger that starts answering 5xx
+request, the share the canary answers at each step close to its weight, UI page loads split and pinned and each
+session scoring with its page's color; a challenger that starts answering 5xx
 once it takes traffic is aborted by the controller within an analysis, all traffic back on the stable color, and
 the alert reaches the webhook. Bad steps are refused with exit 2 and nothing changes. Figures go to
 test-artifacts/e2e/figures.json (docs/benchmarks.md)."""
@@ -9,10 +10,11 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+import requests
 import yaml
 
 from deploy.canary_record import CANARY_FILE, CanaryFile, CanaryRecord
@@ -20,7 +22,13 @@ from deploy.canary_split import CanarySplit
 from deploy.tests.prometheus_server import Received
 from tests.e2e.stack import Stack
 from tests.e2e.test_blue_green import example_applicant, on_blue, public_color
-from tests.e2e.test_controller import alerts_named, faulty_release, outage_seconds, wait_until  # noqa: F401
+from tests.e2e.test_controller import (  # noqa: F401 (faulty_release: a fixture)
+    alerts_named,
+    docker,
+    faulty_release,
+    outage_seconds,
+    wait_until,
+)
 from tests.kit.traffic import Answer, Traffic
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
@@ -29,6 +37,7 @@ ANALYSIS_INTERVAL_S = 2
 SCRAPE_INTERVAL_S = 5  # prometheus/prometheus.yml
 SHARE_TOLERANCE = 0.05
 EDGE_S = 1.5  # answers this close to a step change are not attributed to either step
+PAGE_LOADS = 60
 
 
 @pytest.fixture(scope="module")
@@ -80,14 +89,18 @@ def canary_in_background(stack: Stack, steps: str) -> tuple[threading.Thread, li
     return thread, result
 
 
-def follow_steps(stack: Stack, thread: threading.Thread, since: float) -> list[tuple[float, int]]:
-    """(monotonic time, weight) at every change of the canary's weight while the CLI runs."""
+def follow_steps(
+    stack: Stack, thread: threading.Thread, since: float, on_weight: dict[int, Callable[[], None]] | None = None
+) -> list[tuple[float, int]]:
+    """(monotonic time, weight) at every change of the canary's weight while the CLI runs; `on_weight[w]` is called
+    once the weight is w."""
     changes: list[tuple[float, int]] = []
     while thread.is_alive():
         record = canary(stack)
         current = record.weight if record is not None and record.started_ts >= since else 0
         if not changes or changes[-1][1] != current:
             changes.append((time.monotonic(), current))
+            (on_weight or {}).get(current, lambda: None)()
         time.sleep(0.1)
     changes.append((time.monotonic(), weight(stack)))
     return changes
@@ -102,6 +115,31 @@ def shares(answers: list[Answer], changes: list[tuple[float, int]]) -> list[dict
             green = sum(a.color == "green" for a in inside) / len(inside)
             measured.append({"weight": at_weight, "requests": len(inside), "green_share": round(green, 4)})
     return measured
+
+
+def pinned_colors(stack: Stack, page_loads: int) -> list[str]:
+    """The colors `page_loads` page loads of the UI are pinned to (the cr_ui cookie nginx sets on a navigation)."""
+    colors = []
+    for _ in range(page_loads):
+        response = requests.get(
+            f"{stack.settings.public_url}/", headers={"Sec-Fetch-Dest": "document", "Connection": "close"}, timeout=10
+        )
+        assert response.status_code == 200
+        colors.append(response.cookies.get("cr_ui"))
+    return colors
+
+
+def session_backend(stack: Stack, frontend: str) -> str:
+    """The color that answers a public UI session of `frontend` (its PUBLIC_BACKEND_URL, nginx's port 8090, asked
+    from inside the frontend's container with its own key)."""
+    script = (
+        "import os, requests; key = open(os.environ['BACKEND_API_KEY_FILE']).read().strip(); "
+        "print(requests.get(os.environ['PUBLIC_BACKEND_URL'] + '/health', "
+        "headers={'Authorization': 'Bearer ' + key}, timeout=5).headers.get('X-Deployment-Color'))"
+    )
+    container = stack.container(f"frontend-{frontend}")
+    assert container is not None
+    return docker("exec", container["Id"], "python", "-c", script).strip()
 
 
 def test_bad_steps_are_refused_and_nothing_changes(stack: Stack, short_steps: None) -> None:
@@ -126,7 +164,13 @@ def test_a_good_challenger_is_promoted_step_by_step_without_a_failed_request(sta
         since = time.time()
         started = time.monotonic()
         thread, result = canary_in_background(stack, "10,50,100")
-        changes = follow_steps(stack, thread, since)
+        sticky: dict[str, object] = {}
+
+        def at_half() -> None:
+            sticky["page_loads"] = pinned_colors(stack, PAGE_LOADS)
+            sticky["sessions"] = {color: session_backend(stack, color) for color in ("blue", "green")}
+
+        changes = follow_steps(stack, thread, since, {50: at_half})
         thread.join()
         traffic.wait_for(traffic.count() + 100, timeout=30)
     finally:
@@ -148,6 +192,11 @@ def test_a_good_challenger_is_promoted_step_by_step_without_a_failed_request(sta
     for step in measured:
         assert abs(step["green_share"] - step["weight"] / 100) <= SHARE_TOLERANCE, measured
     assert stack.active_conf() == "green" and public_color(stack) == "green" and weight(stack) == 0
+    green_pages = sticky["page_loads"].count("green") / PAGE_LOADS
+    stack.record(canary_ui_page_loads_pinned_to_green_at_50=green_pages)
+    assert set(sticky["page_loads"]) <= {"blue", "green"} and 0.3 <= green_pages <= 0.7, sticky
+    assert sticky["sessions"] == {"blue": "blue", "green": "green"}, "each session scores with its page's color"
+    assert {color: session_backend(stack, color) for color in ("blue", "green")} == {"blue": "green", "green": "green"}
     canary_events = [e for e in stack.history()[events:] if e["operation"] == "canary"]
     assert [e["result"] for e in canary_events] == ["started", "stepped", "stepped", "promoted"]
     for event in canary_events[1:]:
@@ -173,7 +222,7 @@ def test_a_challenger_failing_with_5xx_is_aborted_by_the_controller_with_an_aler
         faulted = time.monotonic()
         thread.join(timeout=300)
         aborted = time.monotonic()
-        traffic.wait_for(traffic.count() + 200, timeout=30)
+        time.sleep(3)  # answers well after the abort
     finally:
         fault.unlink(missing_ok=True)
         traffic.stop()
