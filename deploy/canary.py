@@ -16,6 +16,7 @@ from deploy.compose import stack_services
 from deploy.context import Context
 from deploy.controller.canary import UNJUDGED_AFTER
 from deploy.errors import UsageError
+from deploy.model_registry import LIVE_ALIAS
 from deploy.probe import Expected, GateError
 from deploy.prometheus import Prometheus
 from deploy.settings import other
@@ -147,7 +148,18 @@ def summary(ctx: Context, record: CanaryRecord) -> int:
     ctx.say(f"canary {record.color}: {record.status.upper()} after {len(passed)} passed step(s): {record.verdict}")
     if record.figures:
         ctx.say(f"  last analysis: {describe_figures(record.figures)}")
-    return 0 if record.status == "promoted" else 1
+    if record.status != "promoted":
+        return 1
+    mark_live(ctx, record)
+    return 0
+
+
+def mark_live(ctx: Context, record: CanaryRecord) -> None:
+    """The registry's `live` alias on the promoted model, as a switch sets it (a failing registry only warns)."""
+    release = ctx.state.load().colors.get(record.color)
+    if release is not None:
+        tags = {"live_since": now(), "promoted_by": operator(), "promoted_to": record.color}
+        ctx.model_registry().mark(LIVE_ALIAS, release.model_version, tags, ctx.say)
 
 
 def end_by_hand(ctx: Context, how: str) -> int:
@@ -156,13 +168,14 @@ def end_by_hand(ctx: Context, how: str) -> int:
         record = moves(ctx).record_file.running()
         if record is None:
             raise UsageError(f"no canary is running: nothing to {how}; nothing was changed")
-        reason = f"{how}d by hand by {operator()}"
+        reason = f"{'promoted' if how == 'promote' else 'aborted'} by hand by {operator()}"
         if how == "promote":
             release = ctx.state.load().colors[record.color]
             ctx.checks.wait_ready(
                 record.color, ctx.settings.DEPLOY_VERIFY_TIMEOUT, Expected(release.model_version, release.tag)
             )
             ended = moves(ctx).promote(record, reason, record.figures)
+            mark_live(ctx, ended)
         else:
             ended = moves(ctx).abort(record, reason, record.figures)
     ctx.say(f"{how}: {ended.verdict}")

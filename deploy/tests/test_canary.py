@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from deploy.alerts import AlertSender
-from deploy.canary import check_start, refuse_while_running, status_lines
+from deploy.canary import check_start, end_by_hand, refuse_while_running, status_lines
 from deploy.canary_moves import CanaryMoves
 from deploy.canary_record import CanaryRecord, parse_steps
 from deploy.canary_split import CanarySplit
@@ -364,3 +364,20 @@ def test_a_canary_of_the_active_color_or_a_second_canary_is_refused_and_status_s
         refuse_while_running(ctx, "switch")
     (line,) = status_lines(ctx)
     assert "canary RUNNING: step 1/3 at 10% on green" in line and "10% in nginx" in line
+
+
+def test_an_abort_by_hand_puts_every_request_on_the_stable_color_and_names_the_operator(
+    rig: Rig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DEPLOY_OPERATOR", "ana@host")
+    lines: list[str] = []
+    ctx = Context(DeploySettings(DEPLOY_STATE_DIR=rig.state_dir), say=lines.append)
+    assert end_by_hand(ctx, "abort") == 0
+    ended = rig.canary()
+    assert (
+        ended.status == "aborted" and "aborted by hand by ana@host" in ended.verdict and rig.moves.split.weight() == 0
+    )
+    last = rig.moves.state.load().history[-1]
+    assert (last.operation, last.operator, last.target, last.result) == ("canary", "ana@host", "blue", "aborted")
+    with pytest.raises(UsageError, match="no canary is running"):
+        end_by_hand(ctx, "promote")
