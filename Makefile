@@ -16,6 +16,7 @@ AUDITED_REQUIREMENTS := $(sort $(wildcard */requirements.txt) requirements-dev.t
 .PHONY: help install system-deps train repro retrain lint fmt test test-fast serve ui bench \
         up down deploy switch-green switch-blue rollback release prune-images status logs simulate-traffic \
         shadow-green shadow-blue shadow-off \
+        canary-green canary-blue promote abort \
         load-outcomes simulate-outcomes \
         coverage security clean api-key api-key-rotate api-key-revoke api-keys user-add user-password user-remove \
         users audit
@@ -139,6 +140,18 @@ shadow-blue: install ## the same, to the idle blue
 
 shadow-off: install ## stop copying live scoring requests to the idle color
 	$(PY) -m deploy.cli shadow off
+STEPS ?= 10,50,100
+canary-green: install ## shift the traffic to green in judged steps STEPS= (default 10,50,100); aborts or promotes by itself
+	$(PY) -m deploy.cli canary green --steps $(STEPS) $(if $(FORCE),--force)
+
+canary-blue: install ## the same canary, to blue
+	$(PY) -m deploy.cli canary blue --steps $(STEPS) $(if $(FORCE),--force)
+
+promote: install ## end the running canary by hand: its color receives all traffic
+	$(PY) -m deploy.cli promote
+
+abort: install ## end the running canary by hand: all traffic back on the stable color
+	$(PY) -m deploy.cli abort
 
 release: install ## deploy a release [TAG=] [MODEL=] to the idle color, then switch to it (the release workflow's deploy)
 	$(PY) -m deploy.cli release $(RELEASE_ARGS)

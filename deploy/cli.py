@@ -5,6 +5,7 @@
     python -m deploy.cli switch blue|green
     python -m deploy.cli rollback
     python -m deploy.cli shadow blue|green|off
+    python -m deploy.cli canary blue|green --steps 10,50,100 | promote | abort
     python -m deploy.cli release [--tag TAG] [--model MODEL]
     python -m deploy.cli prune [--keep N]
     python -m deploy.cli api-key create NAME --scopes S[,S...] | rotate NAME | revoke NAME | list
@@ -25,7 +26,7 @@ import re
 import sys
 from typing import NoReturn
 
-from deploy import access, commands, rollout, shadow
+from deploy import access, canary, commands, rollout, shadow
 from deploy.context import Context
 from deploy.errors import DeployError
 from deploy.model_registry import CLIENT_ENVIRONMENT
@@ -136,6 +137,12 @@ def parser() -> argparse.ArgumentParser:
     sub.add_parser("rollback", help="switch back to the other color (the previous release)")
     mirror = sub.add_parser("shadow", help="copy live scoring requests to the idle color (answers discarded), or stop")
     mirror.add_argument("target", choices=(*COLORS, "off"), help="the idle color to copy to, or off")
+    canary_cmd = sub.add_parser("canary", help="shift the public traffic to the idle color in judged steps")
+    canary_cmd.add_argument("color", choices=COLORS)
+    canary_cmd.add_argument("--steps", default="10,50,100", help="weights in %%, increasing, ending at 100")
+    canary_cmd.add_argument("--force", action="store_true", help=FORCE_HELP)
+    sub.add_parser("promote", help="end the running canary: its color receives all traffic")
+    sub.add_parser("abort", help="end the running canary: all traffic back on the stable color")
     release = sub.add_parser("release", help="deploy a release to the idle color, then switch to it")
     release.add_argument("--tag", type=tag, help=release_help)
     release.add_argument("--model", help=model_help)
@@ -162,6 +169,10 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         return rollout.rollback(ctx)
     if args.command == "shadow":
         return shadow.off(ctx) if args.target == "off" else shadow.on(ctx, args.target)
+    if args.command == "canary":
+        return canary.start(ctx, args.color, args.steps, args.force)
+    if args.command in ("promote", "abort"):
+        return canary.end_by_hand(ctx, args.command)
     if args.command == "prune":
         return commands.prune(ctx, args.keep)
     if args.command == "logs":

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import time
 
-from deploy import bundles, monitoring, shadow
+from deploy import bundles, canary, monitoring, shadow
 from deploy.compose import ServiceStatus, docker_available, stack_services
 from deploy.context import Context, git_commit
 from deploy.errors import UsageError
@@ -193,6 +193,8 @@ def status(ctx: Context) -> int:
     for line in monitoring.controller_lines(settings, state.watch):
         ctx.say(line)
     for line in shadow.status_lines(ctx, proxy_up):
+        ctx.say(line)
+    for line in canary.status_lines(ctx):
         ctx.say(line)
     history = state.history[-HISTORY_SHOWN:]
     ctx.say(f"last operations ({len(history)} shown, newest last):" if history else "no operation recorded yet")

@@ -4,6 +4,7 @@ is a UsageError naming it, so neither `make up` nor the controller starts on bou
 from __future__ import annotations
 
 from pathlib import Path
+from typing import ClassVar
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -32,21 +33,29 @@ class Failover(_Strict):
     error_window_s: float = Field(30, ge=5, le=3600)
 
 
-class Watch(_Strict):
-    window_s: float = Field(60, gt=0, le=86_400)
+class _LiveTraffic(_Strict):
+    """How a color is judged on its live traffic over a window (the watch, a canary's step), analysed this often."""
+
+    _section: ClassVar[str]
+    _window: ClassVar[str]
     analysis_interval_s: float = Field(5, gt=0)
     max_5xx_ratio: float = Field(0.05, ge=0.0, le=1.0)
     min_requests: int = Field(20, ge=1)
     max_p99_ratio: float = Field(3.0, ge=1.0)
     min_p99_floor_s: float = Field(0.25, ge=0)
-    max_flagged_share_delta: float = Share
-    min_predictions: int = Field(30, ge=1)
 
     @model_validator(mode="after")
-    def _interval_within_window(self) -> Watch:
-        if self.analysis_interval_s > self.window_s:
-            raise ValueError("watch.analysis_interval_s must not exceed watch.window_s")
+    def _interval_within_window(self) -> _LiveTraffic:
+        if self.analysis_interval_s > getattr(self, self._window):
+            raise ValueError(f"{self._section}.analysis_interval_s must not exceed {self._section}.{self._window}")
         return self
+
+
+class Watch(_LiveTraffic):
+    _section, _window = "watch", "window_s"
+    window_s: float = Field(60, gt=0, le=86_400)
+    max_flagged_share_delta: float = Share
+    min_predictions: int = Field(30, ge=1)
 
 
 class Sanity(_Strict):
@@ -63,11 +72,18 @@ class Sanity(_Strict):
         return self
 
 
+class Canary(_LiveTraffic):
+    _section, _window = "canary", "step_window_s"
+    step_window_s: float = Field(60, ge=5, le=86_400)
+    max_score_psi: float = Field(0.25, gt=0)
+
+
 class ControllerConfig(_Strict):
     probe: Probe = Probe()
     failover: Failover = Failover()
     watch: Watch
     sanity: Sanity
+    canary: Canary = Canary()
 
     @model_validator(mode="after")
     def _probe_fits(self) -> ControllerConfig:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 
+from deploy.canary import refuse_while_running
 from deploy.compose import stack_services
 from deploy import shadow
 from deploy.context import Context
@@ -60,6 +61,7 @@ def deploy_locked(
     started = time.monotonic()
     ctx.require_docker()
     ctx.require_proxy()
+    refuse_while_running(ctx, operation)
     active = ctx.active_file.active()
     target = color or other(active)
     if target == active:
@@ -118,6 +120,7 @@ def deploy_locked(
 def switch_locked(ctx: Context, color: str, operation: str, force: bool = False) -> int:
     ctx.require_docker()
     ctx.require_proxy()
+    refuse_while_running(ctx, operation)
     release = ctx.state.load().colors.get(color)
     if release is None:
         raise UsageError(f"nothing is deployed on {color}: `make deploy` first; nothing was changed")

@@ -63,10 +63,15 @@ def _shares(values: list[float]) -> list[float]:
     return [count / max(len(values), 1) for count in counts]
 
 
-def score_psi(expected: list[float], actual: list[float]) -> float:
-    """Population stability index of two score samples over ten equal bins (empty bins floored at 1e-4)."""
-    pairs = zip(_shares(expected), _shares(actual))
+def shares_psi(expected: list[float], actual: list[float]) -> float:
+    """Population stability index of two distributions over the same bins, as shares (empty bins floored at 1e-4)."""
+    pairs = zip(expected, actual)
     return sum((a - e) * math.log(a / e) for e, a in ((max(e, 1e-4), max(a, 1e-4)) for e, a in pairs))
+
+
+def score_psi(expected: list[float], actual: list[float]) -> float:
+    """Population stability index of two score samples over ten equal bins."""
+    return shares_psi(_shares(expected), _shares(actual))
 
 
 def judge(

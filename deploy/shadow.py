@@ -17,6 +17,7 @@ from typing import Any
 
 import requests
 
+from deploy.canary_moves import CanaryMoves
 from deploy.compose import stack_services
 from deploy.context import Context
 from deploy.errors import UsageError
@@ -41,6 +42,7 @@ def on(ctx: Context, color: str) -> int:
                 f"{color} serves the public traffic: shadow copies go to the idle color ({other(color)}); "
                 "nothing was changed"
             )
+        CanaryMoves(ctx.settings.DEPLOY_STATE_DIR).refuse_while_running("shadow")
         release = ctx.state.load().colors.get(color)
         if release is None:
             raise UsageError(f"nothing is deployed on {color}: `make deploy` first; nothing was changed")

@@ -17,7 +17,7 @@ from deploy.controller_config import Failover
 from deploy.release import Release
 from deploy.state import Event
 
-SERVED = {"switched", "started", "failed over"}  # results by which a color took the public traffic
+SERVED = {"switched", "started", "failed over", "promoted"}  # results by which a color took the public traffic
 REFUSED = {"refused"}
 ERROR_BREACHES_TO_FAIL = 2  # consecutive 5xx analyses above the bound
 

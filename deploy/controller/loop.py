@@ -1,5 +1,5 @@
 """The controller's loop: each round probes both colors, fails the traffic over when the active color fails,
-judges the watched color and writes what it sees for `make status`.
+judges the watched color and a running canary (controller/canary.py) and writes what it sees for `make status`.
 
 Every move takes the operation lock without waiting (a CLI operation in progress goes first; the controller
 tries again next round), flips the same marker the CLI flips, and is recorded in the history with the
@@ -17,6 +17,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from deploy.alerts import AlertSender, alert
+from deploy.controller.canary import CanaryDriver
 from deploy.controller.failover import Decision, decide
 from deploy.controller.metrics import WATCH_LEVEL, ControllerMetrics
 from deploy.controller.probes import ProbeResult, ProbeTrack, Prober, probe_status
@@ -106,6 +107,7 @@ class Controller:
         )
         self.state_file = StateFile(self.settings.DEPLOY_STATE_DIR / "state.json")
         self.active_file = ActiveFile(self.settings.DEPLOY_STATE_DIR / "nginx")
+        self.canary = CanaryDriver(self.settings.DEPLOY_STATE_DIR, self.prometheus, self.alerts)
         moves = [e for e in self.state_file.load().history if e.operation == "failover" and e.result == "failed over"]
         if moves:  # the cool-down survives a restart of the controller
             self.last_move_at = parse_iso(moves[-1].time)
@@ -147,6 +149,7 @@ class Controller:
         elif self.blocked is not None:
             logger.info("%s is healthy again", active)
             self.blocked = None
+        self.canary.tick(self.active_file.active(), self.prober.tracks, config, at)
         if at - self.last_status_at >= self.settings.STATUS_EVERY_S:
             self.last_status_at = at
             self._write_status(active, at)

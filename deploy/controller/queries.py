@@ -34,3 +34,10 @@ def predictions(color: str, window: str, label: str | None = None) -> str:
     """Applicants served by `color` over `window`, probes and shadow copies left out (only those with `label`)."""
     matchers = [f'color="{color}"', NOT_SERVED, *([f'label="{label}"'] if label else [])]
     return f"sum(increase(predictions_total{_selector(*matchers)}[{window}]))"
+
+
+def probability_buckets(color: str, window: str) -> str:
+    """The cumulative counts of `color`'s predicted probabilities per bucket (`le`) over `window`; probes and
+    mirrored (shadow) requests never count."""
+    matchers = [f'color="{color}"', 'source!~"probe|shadow"']
+    return f"sum by (le) (increase(prediction_probability_bucket{_selector(*matchers)}[{window}]))"

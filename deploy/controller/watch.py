@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from deploy.controller.queries import BEFORE_WINDOW, p99, predictions, scoring_requests
 from deploy.controller_config import Watch
@@ -22,6 +22,36 @@ from deploy.state import WatchRecord
 class Analysis:
     figures: dict[str, Any] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
+
+
+class LatencyBounds(Protocol):
+    max_5xx_ratio: float
+    max_p99_ratio: float
+    min_p99_floor_s: float
+
+
+def failing_or_slow(
+    requests: float,
+    errors: float,
+    latency: float | None,
+    baseline: float | None,
+    baseline_text: str | None,
+    bounds: LatencyBounds,
+) -> list[str]:
+    """The 5xx ratio above its bound, and the p99 latency above `baseline` × the ratio (and above the floor), as
+    the operator reads them; `requests` must be above zero (the caller checks it has enough)."""
+    problems = []
+    ratio = errors / requests
+    if ratio > bounds.max_5xx_ratio:
+        problems.append(
+            f"{ratio:.0%} of its {requests:.0f} scoring requests failed with 5xx (bound {bounds.max_5xx_ratio:.0%})"
+        )
+    if latency is not None and baseline is not None:
+        if latency > max(bounds.min_p99_floor_s, baseline * bounds.max_p99_ratio):
+            problems.append(
+                f"its p99 latency is {latency * 1000:.0f} ms, {baseline_text} (bound ×{bounds.max_p99_ratio:g})"
+            )
+    return problems
 
 
 def analyse(prometheus: Prometheus, watch: WatchRecord, bounds: Watch, now: float) -> Analysis:
@@ -47,18 +77,11 @@ def analyse(prometheus: Prometheus, watch: WatchRecord, bounds: Watch, now: floa
         }
     )
     if requests >= bounds.min_requests:
-        ratio = errors / requests
-        result.figures["error_ratio"] = round(ratio, 4)
-        if ratio > bounds.max_5xx_ratio:
-            result.problems.append(
-                f"{ratio:.0%} of its {requests:.0f} scoring requests failed with 5xx (bound {bounds.max_5xx_ratio:.0%})"
-            )
-        if latency is not None and latency_before is not None:
-            if latency > max(bounds.min_p99_floor_s, latency_before * bounds.max_p99_ratio):
-                result.problems.append(
-                    f"its p99 latency is {latency * 1000:.0f} ms, {previous}'s was {latency_before * 1000:.0f} ms "
-                    f"before the switch (bound ×{bounds.max_p99_ratio:g})"
-                )
+        result.figures["error_ratio"] = round(errors / requests, 4)
+        before = (
+            None if latency_before is None else f"{previous}'s was {latency_before * 1000:.0f} ms before the switch"
+        )
+        result.problems.extend(failing_or_slow(requests, errors, latency, latency_before, before, bounds))
     share, expected = result.figures["flagged_share"], watch.training_flagged_share
     if scored >= bounds.min_predictions and share is not None and expected is not None:
         if abs(share - expected) > bounds.max_flagged_share_delta:

@@ -15,13 +15,14 @@ from deploy.tests.http_json import send_json, serve_handler
 
 @dataclass
 class Answers:
-    """`values`: the first key found in a query decides its value (None: no series); `down`: HTTP 503."""
+    """`values`: the first key found in a query decides its value (None: no series; a list: one series per
+    (labels, value), e.g. a histogram's buckets by `le`); `down`: HTTP 503."""
 
-    values: dict[str, float | None] = field(default_factory=dict)
+    values: dict[str, float | None | list[tuple[dict[str, str], float]]] = field(default_factory=dict)
     down: bool = False
     queries: list[tuple[str, str | None]] = field(default_factory=list)  # (query, time)
 
-    def answer(self, query: str) -> float | None:
+    def answer(self, query: str) -> float | None | list[tuple[dict[str, str], float]]:
         for key, value in self.values.items():
             if key in query:
                 return value
@@ -75,7 +76,8 @@ def serve_prometheus(answers: Answers) -> Iterator[str]:
         query = params["query"][0]
         answers.queries.append((query, params.get("time", [None])[0]))
         value = answers.answer(query)
-        result = [] if value is None else [{"metric": {}, "value": [0, str(value)]}]
+        series = [] if value is None else value if isinstance(value, list) else [({}, value)]
+        result = [{"metric": labels, "value": [0, str(number)]} for labels, number in series]
         return 200, {"status": "success", "data": {"resultType": "vector", "result": result}}
 
     with serve_handler(_handler(on_get, None)) as url:

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from deploy.canary_moves import CanaryMoves
+from deploy.canary_record import CanaryRecord
 from deploy.context import Context
 from deploy.errors import UsageError
 from deploy.lock import operation_lock
@@ -55,6 +57,19 @@ def test_shadow_is_refused_while_another_operation_runs(settings: DeploySettings
     with operation_lock(settings.DEPLOY_STATE_DIR, "release", wait_s=0):
         with pytest.raises(UsageError, match="`release` by .* is running"):
             command(settings, docker, "shadow", "green")
+    unchanged(settings)
+
+
+def test_shadow_is_refused_while_a_canary_runs(settings: DeploySettings) -> None:  # noqa: F811
+    """The idle color takes a share of the live traffic during a canary: copies would count as its traffic."""
+    for color in ("blue", "green"):
+        Context(settings).state.pin(color, OLD)
+    CanaryMoves(settings.DEPLOY_STATE_DIR).record_file.save(
+        CanaryRecord(color="green", stable="blue", steps=[10, 100], started="now", started_ts=0.0, step_window_s=60)
+    )
+    with pytest.raises(UsageError, match="a canary of green is running .*`make abort` before a shadow") as refused:
+        command(settings, FakeDocker(containers={**RUNNING, **BLUE, **GREEN}), "shadow", "green")
+    assert refused.value.exit_code == 2
     unchanged(settings)
 
 

@@ -9,6 +9,7 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
 from prometheus_client.registry import Collector
 
+from app.core.probability_metric import ProbabilityHistogram
 from app.core.scoring import PredictionEvent
 from app.core.state import ModelState
 
@@ -20,13 +21,15 @@ disable_created_metrics()  # no *_created series: a smaller scrape, nothing a da
 
 
 class Metrics:
-    """Requests, latency, predictions, batch sizes, errors and the served model."""
+    """Requests, latency, predictions and their probabilities, batch sizes, errors and the served model."""
 
     content_type = CONTENT_TYPE_LATEST
 
     def __init__(self, state: ModelState) -> None:
         self.registry = CollectorRegistry()
         self.registry.register(ModelCollector(state))
+        self.probabilities = ProbabilityHistogram()
+        self.registry.register(self.probabilities)
         self.requests = Counter(
             "http_requests_total",
             "HTTP requests by route template, method and status",
@@ -84,7 +87,8 @@ class Metrics:
             children[2].inc()
 
     def observe_predictions(self, event: PredictionEvent) -> None:
-        """A prediction listener: counts labels, and rows per batch."""
+        """A prediction listener: counts labels and probabilities, and rows per batch."""
+        self.probabilities.observe(event.source, event.predictions.probabilities)
         positives = sum(event.predictions.labels)
         negatives = len(event.predictions) - positives
         if positives:

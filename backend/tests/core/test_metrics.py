@@ -42,6 +42,27 @@ def test_predictions_by_label_and_batch_sizes() -> None:
     assert "prediction_batch_rows_count 1.0" in text and "prediction_batch_rows_sum 3.0" in text
 
 
+def test_probabilities_are_a_histogram_per_source_in_ten_bins() -> None:
+    metrics = Metrics(ModelState("blue"))
+    batch = Predictions([0.05, 0.1, 0.15, 0.95], [0, 0, 0, 1], ["low"] * 3 + ["high"], ["approve"] * 3 + ["decline"])
+    metrics.observe_predictions(PredictionEvent("batch", "3", ("x",), [(1,)] * 4, batch))
+    metrics.observe_predictions(
+        PredictionEvent("probe", "3", ("x",), [(1,)], Predictions([0.5], [0], ["low"], ["approve"]))
+    )
+    lines = set(scrape(metrics).splitlines())
+    cumulative = {"batch": {"0.1": 2, "0.2": 3, "0.9": 3, "1": 4, "+Inf": 4}, "probe": {"0.4": 0, "0.5": 1}}  # le: <=
+    for source, buckets in cumulative.items():
+        for bound, count in buckets.items():
+            assert f'prediction_probability_bucket{{le="{bound}",source="{source}"}} {count:.1f}' in lines, (
+                source,
+                bound,
+            )
+    assert {
+        'prediction_probability_count{source="batch"} 4.0',
+        'prediction_probability_sum{source="batch"} 1.25',
+    } <= lines
+
+
 def test_model_info_follows_the_state() -> None:
     state = ModelState("green")
     metrics = Metrics(state)
