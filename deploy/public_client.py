@@ -1,0 +1,45 @@
+"""How the command-line tools reach the public port: its URL and CA bundle come from the deploy settings (so they
+follow PUBLIC_PORT and the certificate `make up` installed), `--url` and `--ca-file` override them."""
+
+from __future__ import annotations
+
+import argparse
+
+import requests
+
+from deploy.errors import UsageError
+from deploy.settings import DeploySettings
+
+
+def settings_or_exit(parser: argparse.ArgumentParser) -> DeploySettings:
+    """The deploy settings; a bad variable ends the tool like bad usage (one line, exit 2)."""
+    try:
+        return DeploySettings.from_env()
+    except UsageError as exc:
+        parser.exit(2, f"error: {exc}\n")
+
+
+def add_public_arguments(parser: argparse.ArgumentParser) -> None:
+    """--url (default: the public port's /api) and --ca-file (default: the bundle `make up` wrote)."""
+    settings = settings_or_exit(parser)
+    verify = settings.public_verify
+    parser.add_argument("--url", default=f"{settings.public_url}/api", help="the API's base URL (through nginx)")
+    parser.add_argument(
+        "--ca-file",
+        default=verify if isinstance(verify, str) else None,
+        help="the CA bundle an https:// URL is verified against (default: the one `make up` wrote, else the system's)",
+    )
+
+
+def verify_of(args: argparse.Namespace) -> str | bool:
+    """requests' `verify=` for the parsed --ca-file."""
+    return args.ca_file or True
+
+
+def session(args: argparse.Namespace, key: str | None) -> requests.Session:
+    """A session to the public port: verified against --ca-file, authenticated with `key` when there is one."""
+    opened = requests.Session()
+    opened.verify = verify_of(args)
+    if key:
+        opened.headers["Authorization"] = f"Bearer {key}"
+    return opened
