@@ -63,6 +63,7 @@ def up(ctx: Context) -> int:
     """Shared services built and started, each color on its pinned release (never re-created), nginx in front."""
     started = time.monotonic()
     with ctx.locked("up"):
+        tls_changed = tls.install_for(ctx.settings, ctx.say)  # a bad certificate or key stops here, before anything
         ctx.require_docker()
         other_network = clash(
             ctx.settings.STACK_NET, used_subnets(ctx.runner), f"{ctx.settings.COMPOSE_PROJECT_NAME}_default"
@@ -73,7 +74,6 @@ def up(ctx: Context) -> int:
                 f"STACK_NET to a free one, e.g. STACK_NET={free_stack_net(used_subnets(ctx.runner))}"
             )
         bounds = ctx.controller_config  # a bad bounds file stops here, before anything changes
-        tls_changed = tls.install_for(ctx.settings, ctx.say)  # so does a bad certificate or key
         ctx.say(f"up: [1/5] building the shared images ({', '.join(SHARED_SERVICES)}; cached layers are reused)")
         ctx.compose().build(SHARED_SERVICES)
         active = ctx.active_file.ensure(ctx.settings.STACK_NET)

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import requests
 
-from deploy.public_client import add_public_arguments, verify_of
+from deploy.public_client import VerifiedSession, add_public_arguments, verify_of
 from deploy.simulate_traffic import default_key
 
 COLUMNS = ("prediction_id", "outcome", "observed_date")
@@ -81,8 +81,7 @@ def post_chunk(session: requests.Session, url: str, rows: list[list[str]]) -> di
 def load(rows: list[list[str]], url: str, key: str | None, chunk: int, verify: str | bool = True) -> Counter:
     """Post `rows` in chunks, printing progress; the summed counts. `verify`: requests' (an https:// URL's CA)."""
     totals: Counter = Counter()
-    with requests.Session() as session:
-        session.verify = verify
+    with VerifiedSession(verify) as session:
         if key:
             session.headers["Authorization"] = f"Bearer {key}"
         for start in range(0, len(rows), chunk):

@@ -1,14 +1,30 @@
-"""How the command-line tools reach the public port: its URL and CA bundle come from the deploy settings (so they
-follow PUBLIC_PORT and the certificate `make up` installed), `--url` and `--ca-file` override them."""
+"""How clients reach the public port over HTTPS: the command-line tools take its URL and CA bundle from the deploy
+settings (so they follow PUBLIC_PORT and the certificate `make up` installed; `--url` and `--ca-file` override
+them), and every keep-alive client uses VerifiedSession."""
 
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
 import requests
 
 from deploy.errors import UsageError
 from deploy.settings import DeploySettings
+
+
+class VerifiedSession(requests.Session):
+    """A session whose CA bundle holds for each of its requests. requests lets $REQUESTS_CA_BUNDLE or
+    $CURL_CA_BUNDLE override a Session's own `verify` (psf/requests#3829), never a request's `verify=`: so each
+    request gets it explicitly."""
+
+    def __init__(self, verify: str | bool = True) -> None:
+        super().__init__()
+        self.verify = verify
+
+    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:
+        kwargs.setdefault("verify", self.verify)
+        return super().request(method, url, *args, **kwargs)
 
 
 def settings_or_exit(parser: argparse.ArgumentParser) -> DeploySettings:
@@ -38,8 +54,7 @@ def verify_of(args: argparse.Namespace) -> str | bool:
 
 def session(args: argparse.Namespace, key: str | None) -> requests.Session:
     """A session to the public port: verified against --ca-file, authenticated with `key` when there is one."""
-    opened = requests.Session()
-    opened.verify = verify_of(args)
+    opened = VerifiedSession(verify_of(args))
     if key:
         opened.headers["Authorization"] = f"Bearer {key}"
     return opened

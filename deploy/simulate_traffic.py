@@ -26,7 +26,7 @@ from typing import Any
 import pandas as pd
 import requests
 
-from deploy.public_client import add_public_arguments, verify_of
+from deploy.public_client import VerifiedSession, add_public_arguments, verify_of
 
 DEFAULT_DATA = Path("data/german_credit.csv")
 
@@ -87,9 +87,8 @@ def run_phase(
     print(f"{name}: sending {len(applicants)} applicants to {url}/predict", flush=True)
     outcomes: Counter = Counter()
     started = time.perf_counter()
-    with ThreadPoolExecutor(concurrency) as pool, requests.Session() as session:
+    with ThreadPoolExecutor(concurrency) as pool, VerifiedSession(verify) as session:
         session.headers.update(headers)
-        session.verify = verify
         for done, (status, label) in enumerate(pool.map(lambda a: send(session, url, a), applicants), start=1):
             outcomes["ok" if status == 200 else f"http {status or 'error'}"] += 1
             outcomes["flagged"] += label == 1

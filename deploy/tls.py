@@ -5,7 +5,8 @@ nginx reads the pair from the state directory's tls/ (mounted read-only at /etc/
 (`self-signed.crt`, `self-signed.key`; made when missing, unreadable or expiring, else reused). `ca.pem` is what the
 deploy CLI, the tools and the tests verify the public port against (settings.public_verify): the self-signed
 certificate, or TLS_CA_FILE; absent (the system's trust store) for a given certificate without TLS_CA_FILE.
-Every file is written to a temp file and renamed; keys are 0600."""
+Every file is written to a temp file and renamed. The generated key is 0600; nginx's copy is 0640: nginx runs as
+its own user in the host user's group (docker-compose.yml), never as the host user (who may be root)."""
 
 from __future__ import annotations
 
@@ -121,6 +122,8 @@ def install(
     `directory`; whether nginx's pair changed (a running nginx then needs a reload). A given pair or CA bundle that
     cannot be used is a UsageError naming the file."""
     now = dt.datetime.now(dt.timezone.utc)
+    directory.mkdir(parents=True, exist_ok=True)
+    directory.chmod(0o750)  # nginx's group (the host user's) enters; nobody else
     if given is None:
         ensure_self_signed(directory, hosts, now, say)
         given, ca_file = (directory / SELF_CERT, directory / SELF_KEY), ca_file or directory / SELF_CERT
@@ -128,7 +131,7 @@ def install(
         why = problem(*given, now)
         if why:
             raise UsageError(f"TLS_CERT_FILE/TLS_KEY_FILE: {why}")
-    changed = _install(directory / SERVER_KEY, given[1].read_text(encoding="utf-8"), 0o600)
+    changed = _install(directory / SERVER_KEY, given[1].read_text(encoding="utf-8"), 0o640)
     changed = _install(directory / SERVER_CERT, given[0].read_text(encoding="utf-8"), 0o644) or changed
     if ca_file is None:
         (directory / CA_BUNDLE).unlink(missing_ok=True)
