@@ -63,7 +63,7 @@ def up(ctx: Context) -> int:
     """Shared services built and started, each color on its pinned release (never re-created), nginx in front."""
     started = time.monotonic()
     with ctx.locked("up"):
-        tls_changed = tls.install_for(ctx.settings, ctx.say)  # a bad certificate or key stops here, before anything
+        tls_changed = tls.install_for(ctx.settings, ctx.say)  # a bad certificate or key: exit 2 before any change
         ctx.require_docker()
         other_network = clash(
             ctx.settings.STACK_NET, used_subnets(ctx.runner), f"{ctx.settings.COMPOSE_PROJECT_NAME}_default"

@@ -118,6 +118,7 @@ class DeploySettings(BaseSettings):
 
     @property
     def tls_given(self) -> tuple[Path, Path] | None:
+        """TLS_CERT_FILE and TLS_KEY_FILE, None when `up` is to make a self-signed pair."""
         return (self.TLS_CERT_FILE, self.TLS_KEY_FILE) if self.TLS_CERT_FILE and self.TLS_KEY_FILE else None
 
     @property
