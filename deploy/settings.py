@@ -23,6 +23,8 @@ Directory = Annotated[Path, Field(description="a directory path")]
 WaitSeconds = Annotated[float, Field(ge=0, allow_inf_nan=False, description="a number of seconds (0 or more)")]
 Count = Annotated[int, Field(ge=1, le=1000, description="a whole number from 1 to 1000")]
 Limit = Annotated[int, Field(ge=1, le=1_000_000, description="a whole number from 1 to 1000000")]
+# nginx refuses a limit_conn of 65536 or more (its configuration test fails, nginx never becomes healthy).
+Connections = Annotated[int, Field(ge=1, le=65535, description="a whole number from 1 to 65535")]
 NetworkPrefix = Annotated[
     str,
     Field(
@@ -78,7 +80,7 @@ class DeploySettings(BaseSettings):
     # Per client address on the public port's /api/ (nginx; docs/deployment.md, "Public edge hardening").
     API_RATE_PER_CLIENT: Limit = 500  # requests per second, sustained
     API_BURST_PER_CLIENT: Limit = 1000  # requests above the rate served at once before 429s
-    API_CONNECTIONS_PER_CLIENT: Limit = 64  # requests in progress at once
+    API_CONNECTIONS_PER_CLIENT: Connections = 64  # requests in progress at once
     # The public port's TLS (docs/deployment.md, "Public edge hardening"): none given, `up` makes a self-signed pair.
     TLS_CERT_FILE: Path | None = Field(None, description="a PEM certificate file (with TLS_KEY_FILE)")
     TLS_KEY_FILE: Path | None = Field(None, description="a PEM private key file (with TLS_CERT_FILE)")

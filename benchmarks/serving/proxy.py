@@ -41,7 +41,7 @@ MODEL = "credit-default"
 UNREFUSED_LIMITS = {
     "API_RATE_PER_CLIENT": "1000000",
     "API_BURST_PER_CLIENT": "1000000",
-    "API_CONNECTIONS_PER_CLIENT": "1000000",
+    "API_CONNECTIONS_PER_CLIENT": "65535",  # nginx: limit_conn must be below 65536
 }
 
 

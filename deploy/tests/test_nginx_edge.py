@@ -48,10 +48,10 @@ def test_the_limits_are_settings_with_generous_defaults_and_bad_values_are_named
     assert limits == EdgeLimits(rate=500, burst=1000, connections=64)
     custom = DeploySettings.from_env({"API_RATE_PER_CLIENT": "20", "API_BURST_PER_CLIENT": "5"})
     assert EdgeLimits.from_settings(custom) == EdgeLimits(20, 5, 64)
-    with pytest.raises(
-        UsageError, match="API_CONNECTIONS_PER_CLIENT must be a whole number from 1 to 1000000, got '0'"
-    ):
+    with pytest.raises(UsageError, match="API_CONNECTIONS_PER_CLIENT must be a whole number from 1 to 65535, got '0'"):
         DeploySettings.from_env({"API_CONNECTIONS_PER_CLIENT": "0"})
+    with pytest.raises(UsageError, match="got '65536'"):  # nginx's limit_conn stops below 65536
+        DeploySettings.from_env({"API_CONNECTIONS_PER_CLIENT": "65536"})
 
 
 def test_the_rendered_limits_count_each_client_address_on_the_public_api_only() -> None:
