@@ -57,14 +57,16 @@ repro: install ## the same pipeline as DVC stages (dvc repro): skips the stages 
 
 # Retraining on outcomes (docs/training.md): LABELED = a labeled CSV instead of the service's matured outcomes,
 # SERVING = the registry version to gate against (default: the champion alias). The service is read through nginx
-# with $API_KEY, else the deploy CLI's key (scope audit).
+# with $API_KEY, else the deploy CLI's key (scope audit), over HTTPS verified against the CA bundle `make up` wrote
+# (RETRAIN_CA; none: the system's trust store).
 LABELED ?=
 SERVING ?=
-RETRAIN_URL ?= http://127.0.0.1:$(or $(PUBLIC_PORT),8080)/api
+RETRAIN_URL ?= https://127.0.0.1:$(or $(PUBLIC_PORT),8080)/api
+RETRAIN_CA ?= $(wildcard $(STATE_DIR)/tls/ca.pem)
 
 retrain: install ## retrain on the original data + matured labeled outcomes [LABELED=f.csv], gated vs the serving model
 	$(call with_tracking_uri,$(PY) -m training.outcomes.retrain --config $(CONFIG) \
-	    $(if $(LABELED),--labeled "$(LABELED)",--url "$(RETRAIN_URL)" --key-file "$(STATE_DIR)/cli/api-key") \
+	    $(if $(LABELED),--labeled "$(LABELED)",--url "$(RETRAIN_URL)" --key-file "$(STATE_DIR)/cli/api-key" $(if $(RETRAIN_CA),--ca-file "$(RETRAIN_CA)")) \
 	    $(if $(SERVING),--serving "$(SERVING)"))
 
 lint: install ## flake8 over all Python, and the formatting check

@@ -59,7 +59,13 @@ def api_get(ctx: Context, path: str, params: dict[str, Any] | None = None) -> di
         raise DeployError("the CLI has no API key yet: `make up` creates it")
     url = f"{ctx.settings.public_url}/api{path}"
     try:
-        response = requests.get(url, params=params, headers=headers_with(key), timeout=REQUEST_TIMEOUT * 6)
+        response = requests.get(
+            url,
+            params=params,
+            headers=headers_with(key),
+            timeout=REQUEST_TIMEOUT * 6,
+            verify=ctx.settings.public_verify,
+        )
     except requests.RequestException as exc:
         raise DeployError(f"the stack does not answer at {url} ({type(exc).__name__}): is it up?") from None
     try:

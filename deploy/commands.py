@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import time
 
-from deploy import bundles, canary, monitoring, shadow
+from deploy import bundles, canary, monitoring, shadow, tls
 from deploy.compose import ServiceStatus, docker_available, stack_services
 from deploy.context import Context, git_commit
 from deploy.errors import UsageError
@@ -63,6 +63,7 @@ def up(ctx: Context) -> int:
     """Shared services built and started, each color on its pinned release (never re-created), nginx in front."""
     started = time.monotonic()
     with ctx.locked("up"):
+        tls_changed = tls.install_for(ctx.settings, ctx.say)  # a bad certificate or key: exit 2 before any change
         ctx.require_docker()
         other_network = clash(
             ctx.settings.STACK_NET, used_subnets(ctx.runner), f"{ctx.settings.COMPOSE_PROJECT_NAME}_default"
@@ -105,7 +106,7 @@ def up(ctx: Context) -> int:
         )
         ctx.compose().up(services, keep_existing=True, no_deps=True)
         ctx.compose().up(["nginx"], no_deps=True)
-        if limits_changed:
+        if limits_changed or tls_changed:
             reload_nginx(ctx, limits)
         ctx.compose().up(MONITORING_SERVICES, no_deps=True)
         if alerting_changed:
@@ -123,9 +124,10 @@ def up(ctx: Context) -> int:
     )
     ctx.say(
         f"up: done in {time.monotonic() - started:.0f}s: {active} serves model v{version}\n"
-        f"  analyst UI   http://localhost:{ctx.settings.PUBLIC_PORT}/\n"
-        f"  API docs     http://localhost:{ctx.settings.PUBLIC_PORT}/api/docs\n"
-        f"  preview      http://localhost:{ctx.settings.PREVIEW_PORT}/  (the idle stack, {other(active)})\n"
+        f"  analyst UI   https://localhost:{ctx.settings.PUBLIC_PORT}/\n"
+        f"  API docs     https://localhost:{ctx.settings.PUBLIC_PORT}/api/docs\n"
+        f"  certificate  {tls.describe(ctx.settings)}\n"
+        f"  preview      {ctx.settings.preview_url}/  (the idle stack, {other(active)}; plain HTTP)\n"
         f"  MLflow UI    {ctx.settings.mlflow_url}  (user and password: "
         f"{ctx.settings.DEPLOY_STATE_DIR / CLIENT_FILE})\n"
         f"  Prometheus   {ctx.settings.prometheus_url}   Alertmanager {ctx.settings.alertmanager_url}"
@@ -173,7 +175,7 @@ def status(ctx: Context) -> int:
         release = state.colors.get(color)
         pinned = f"release {release.describe()}" if release else "nothing deployed"
         url = settings.public_url if color == active else settings.preview_url
-        answer = serving(url, ctx.api_key()) if proxy_up else None
+        answer = serving(url, ctx.api_key(), settings.public_verify) if proxy_up else None
         if answer and answer.color == color:
             served = f"serves v{answer.version} rev {short(answer.revision or '?')} " + (
                 "(ready)" if answer.ready else f"(NOT ready: {answer.detail})"

@@ -43,7 +43,10 @@ class Context:
         self.state = StateFile(self.settings.state_file)
         self.active_file = ActiveFile(self.settings.nginx_dir)
         self.checks = HttpChecks(
-            self.settings.preview_url, self.settings.public_url, api_key=lambda: cli_key(self.settings)
+            self.settings.preview_url,
+            self.settings.public_url,
+            api_key=lambda: cli_key(self.settings),
+            ca_bundle=lambda: self.settings.public_verify,
         )
         self.images = Images(self.runner)
         if self.registry is None:
@@ -99,7 +102,9 @@ class Context:
         target = score(self.settings.preview_url, reference["applicants"], self.api_key())
         active = None
         if self.active_file.active() != color and self.state.load().colors.get(self.active_file.active()):
-            active = score(self.settings.public_url, reference["applicants"], self.api_key())
+            active = score(
+                self.settings.public_url, reference["applicants"], self.api_key(), verify=self.settings.public_verify
+            )
         verdict = judge(reference, target, active, self.controller_config.sanity)
         figures = {"sanity": verdict.figures}
         flagged = verdict.figures["flagged_share"]

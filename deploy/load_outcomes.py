@@ -1,6 +1,6 @@
 """Load observed outcomes into the running stack: POST an outcomes CSV through nginx, in chunks.
 
-    python -m deploy.load_outcomes FILE [--url http://localhost:8080/api] [--api-key KEY] [--chunk 5000]
+    python -m deploy.load_outcomes FILE [--url URL] [--ca-file PEM] [--api-key KEY] [--chunk 5000]
 
 FILE has the header prediction_id,outcome,observed_date (the ids the prediction answers gave). The key is --api-key,
 else $API_KEY, else the deploy CLI's own key (it holds the scope `outcomes`). Outcomes already recorded with the same
@@ -20,7 +20,8 @@ from pathlib import Path
 
 import requests
 
-from deploy.simulate_traffic import DEFAULT_URL, default_key
+from deploy.public_client import VerifiedSession, add_public_arguments, verify_of
+from deploy.simulate_traffic import default_key
 
 COLUMNS = ("prediction_id", "outcome", "observed_date")
 COUNTS = ("recorded", "unchanged", "unknown", "conflicts")
@@ -77,10 +78,10 @@ def post_chunk(session: requests.Session, url: str, rows: list[list[str]]) -> di
     raise LoadError(f"rejected ({response.status_code}): {body.get('detail', response.text[:200])} {errors}".strip())
 
 
-def load(rows: list[list[str]], url: str, key: str | None, chunk: int) -> Counter:
-    """Post `rows` in chunks, printing progress; the summed counts."""
+def load(rows: list[list[str]], url: str, key: str | None, chunk: int, verify: str | bool = True) -> Counter:
+    """Post `rows` in chunks, printing progress; the summed counts. `verify`: requests' (an https:// URL's CA)."""
     totals: Counter = Counter()
-    with requests.Session() as session:
+    with VerifiedSession(verify) as session:
         if key:
             session.headers["Authorization"] = f"Bearer {key}"
         for start in range(0, len(rows), chunk):
@@ -103,7 +104,7 @@ def summary(totals: Counter) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("file", type=Path, help="CSV with prediction_id,outcome,observed_date")
-    parser.add_argument("--url", default=DEFAULT_URL, help="the backend's public base URL (through nginx)")
+    add_public_arguments(parser)
     parser.add_argument("--api-key", help="an API key with the scope outcomes (default: see above)")
     parser.add_argument("--chunk", type=int, default=5000, help="outcomes per request (at most MAX_BATCH_ROWS)")
     args = parser.parse_args(argv)
@@ -115,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
         if not rows:
             raise LoadError(f"{args.file} lists no outcomes")
         print(f"loading {len(rows)} outcomes from {args.file} into {args.url}", flush=True)
-        totals = load(rows, args.url, args.api_key or default_key(), args.chunk)
+        totals = load(rows, args.url, args.api_key or default_key(), args.chunk, verify_of(args))
     except LoadError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

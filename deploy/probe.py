@@ -67,12 +67,12 @@ def probe_headers(api_key: str | None) -> dict[str, str]:
     return headers_with(api_key, **{"X-Traffic-Source": "probe"})
 
 
-def _get(url: str, api_key: str | None = None) -> requests.Response:
-    return requests.get(url, timeout=REQUEST_TIMEOUT, headers=headers_with(api_key))
+def _get(url: str, api_key: str | None = None, verify: str | bool = True) -> requests.Response:
+    return requests.get(url, timeout=REQUEST_TIMEOUT, headers=headers_with(api_key), verify=verify)
 
 
-def _post(url: str, body: Any, api_key: str | None = None) -> requests.Response:
-    return requests.post(url, json=body, timeout=REQUEST_TIMEOUT, headers=probe_headers(api_key))
+def _post(url: str, body: Any, api_key: str | None = None, verify: str | bool = True) -> requests.Response:
+    return requests.post(url, json=body, timeout=REQUEST_TIMEOUT, headers=probe_headers(api_key), verify=verify)
 
 
 def _json(response: requests.Response) -> dict[str, Any]:
@@ -83,10 +83,11 @@ def _json(response: requests.Response) -> dict[str, Any]:
     return body if isinstance(body, dict) else {}
 
 
-def serving(base_url: str, api_key: str | None = None) -> Serving:
-    """GET <base>/api/ready: who answers and whether it is ready (who, and why not, only with a key)."""
+def serving(base_url: str, api_key: str | None = None, verify: str | bool = True) -> Serving:
+    """GET <base>/api/ready: who answers and whether it is ready (who, and why not, only with a key); `verify` is
+    requests' (the CA bundle of an https:// URL)."""
     try:
-        response = _get(f"{base_url}/api/ready", api_key)
+        response = _get(f"{base_url}/api/ready", api_key, verify)
     except requests.RequestException as exc:
         return Serving(None, None, False, f"no answer ({type(exc).__name__})")
     body = _json(response)
@@ -143,16 +144,22 @@ def no_key() -> str | None:
     return None
 
 
+def system_trust() -> str | bool:
+    return True
+
+
 @dataclass
 class HttpChecks:
     """The gates, against nginx's preview (idle stack) and public (active stack) ports; `api_key` gives the key
-    to send (read when needed: `up` creates it on a first start)."""
+    to send, `ca_bundle` requests' `verify=` for the public port's certificate (read when needed: `up` makes both
+    on a first start)."""
 
     preview_url: str
     public_url: str
     clock: Callable[[], float] = time.monotonic
     sleep: Callable[[float], None] = time.sleep
     api_key: Callable[[], str | None] = no_key
+    ca_bundle: Callable[[], str | bool] = system_trust
     example: dict[str, Any] | None = field(default=None, init=False)
 
     def wait_ready(self, color: str, timeout: float, expected: Expected = Expected()) -> str:
@@ -167,7 +174,7 @@ class HttpChecks:
     def _wait(self, base_url: str, port_name: str, color: str, timeout: float, expected: Expected) -> str:
         deadline = self.clock() + timeout
         while True:
-            answer = serving(base_url, self.api_key())
+            answer = serving(base_url, self.api_key(), self.ca_bundle())
             if answer.color == color and answer.ready:
                 mismatch = expected.mismatch(answer.version, answer.revision)
                 if mismatch:
@@ -227,15 +234,15 @@ class HttpChecks:
 
     def _public_problem(self, color: str) -> tuple[str | None, str | None]:
         """(the color that answered, what was wrong, None when nothing)."""
-        answered, key = None, self.api_key()
+        answered, key, verify = None, self.api_key(), self.ca_bundle()
         try:
-            health = _get(f"{self.public_url}/api/health", key)
+            health = _get(f"{self.public_url}/api/health", key, verify)
             answered = health.headers.get(COLOR_HEADER)
             if health.status_code != 200 or answered != color:
                 return answered, f"/api/health: HTTP {health.status_code} by {answered!r}"
             if self.example is None:
-                self.example = _get(f"{self.public_url}/api/schema", key).json()["example"]
-            response = _post(f"{self.public_url}/api/predict", self.example, key)
+                self.example = _get(f"{self.public_url}/api/schema", key, verify).json()["example"]
+            response = _post(f"{self.public_url}/api/predict", self.example, key, verify)
             return response.headers.get(COLOR_HEADER), prediction_problem(response, color)
         except (requests.RequestException, ValueError, KeyError) as exc:
             return answered, f"{type(exc).__name__}: {exc}"

@@ -112,7 +112,7 @@ def deploy_locked(
     ctx.model_registry().mark(target, release.model_version, {f"{target}_since": now()}, ctx.say)
     ctx.say(
         f"{operation} {target}: DEPLOYED in {time.monotonic() - started:.1f}s: {release.describe()}; try it on "
-        f"http://localhost:{ctx.settings.PREVIEW_PORT}/ then `make switch-{target}`"
+        f"{ctx.settings.preview_url}/ then `make switch-{target}`"
     )
     return 0
 

@@ -38,13 +38,21 @@ def load_reference(bundle: Path) -> dict[str, Any] | None:
 
 
 def score(
-    base_url: str, applicants: list[dict[str, Any]], api_key: str | None = None, timeout_s: float = 60
+    base_url: str,
+    applicants: list[dict[str, Any]],
+    api_key: str | None = None,
+    timeout_s: float = 60,
+    verify: str | bool = True,
 ) -> tuple[list[float], list[int]]:
     """Probabilities and labels of the color behind `base_url` for these applicants (one batch, marked probe: the
     backend honors the marker from the deploy CLI's own key only)."""
     try:
         response = requests.post(
-            f"{base_url}/api/predict/batch", json=applicants, headers=probe_headers(api_key), timeout=timeout_s
+            f"{base_url}/api/predict/batch",
+            json=applicants,
+            headers=probe_headers(api_key),
+            timeout=timeout_s,
+            verify=verify,
         )
     except requests.RequestException as exc:
         raise GateError(f"sanity: the reference applicants could not be scored: {exc}") from None

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, ClassVar
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from deploy.errors import UsageError
@@ -23,6 +23,8 @@ Directory = Annotated[Path, Field(description="a directory path")]
 WaitSeconds = Annotated[float, Field(ge=0, allow_inf_nan=False, description="a number of seconds (0 or more)")]
 Count = Annotated[int, Field(ge=1, le=1000, description="a whole number from 1 to 1000")]
 Limit = Annotated[int, Field(ge=1, le=1_000_000, description="a whole number from 1 to 1000000")]
+# nginx refuses a limit_conn of 65536 or more (its configuration test fails, nginx never becomes healthy).
+Connections = Annotated[int, Field(ge=1, le=65535, description="a whole number from 1 to 65535")]
 NetworkPrefix = Annotated[
     str,
     Field(
@@ -78,7 +80,12 @@ class DeploySettings(BaseSettings):
     # Per client address on the public port's /api/ (nginx; docs/deployment.md, "Public edge hardening").
     API_RATE_PER_CLIENT: Limit = 500  # requests per second, sustained
     API_BURST_PER_CLIENT: Limit = 1000  # requests above the rate served at once before 429s
-    API_CONNECTIONS_PER_CLIENT: Limit = 64  # requests in progress at once
+    API_CONNECTIONS_PER_CLIENT: Connections = 64  # requests in progress at once
+    # The public port's TLS (docs/deployment.md, "Public edge hardening"): none given, `up` makes a self-signed pair.
+    TLS_CERT_FILE: Path | None = Field(None, description="a PEM certificate file (with TLS_KEY_FILE)")
+    TLS_KEY_FILE: Path | None = Field(None, description="a PEM private key file (with TLS_CERT_FILE)")
+    TLS_CA_FILE: Path | None = Field(None, description="a PEM bundle the CLI verifies the public port against")
+    PUBLIC_HOST: str = Field("127.0.0.1", pattern=r"^[A-Za-z0-9.:-]+$", description="a host name the certificate names")
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> DeploySettings:
@@ -94,9 +101,34 @@ class DeploySettings(BaseSettings):
     def _absolute(cls, path: Path) -> Path:
         return path.resolve()
 
+    @model_validator(mode="after")
+    def _tls_pair(self) -> DeploySettings:
+        if (self.TLS_CERT_FILE is None) != (self.TLS_KEY_FILE is None):
+            raise UsageError("TLS_CERT_FILE and TLS_KEY_FILE go together: give both or neither")
+        return self
+
     @property
     def public_url(self) -> str:
-        return f"http://127.0.0.1:{self.PUBLIC_PORT}"
+        """The public port over HTTPS, as the CLI and the tests reach it (verify with `public_verify`)."""
+        host = f"[{self.PUBLIC_HOST}]" if ":" in self.PUBLIC_HOST else self.PUBLIC_HOST
+        return f"https://{host}:{self.PUBLIC_PORT}"
+
+    @property
+    def tls_dir(self) -> Path:
+        """The public port's certificate and key (mounted read-only into nginx at /etc/nginx/tls; deploy/tls.py)."""
+        return self.DEPLOY_STATE_DIR / "tls"
+
+    @property
+    def tls_given(self) -> tuple[Path, Path] | None:
+        """TLS_CERT_FILE and TLS_KEY_FILE, None when `up` is to make a self-signed pair."""
+        return (self.TLS_CERT_FILE, self.TLS_KEY_FILE) if self.TLS_CERT_FILE and self.TLS_KEY_FILE else None
+
+    @property
+    def public_verify(self) -> str | bool:
+        """What requests' `verify=` is for the public port: the CA bundle `up` wrote (the self-signed certificate
+        or TLS_CA_FILE), else True (the system's trust store, for a certificate from a public authority)."""
+        bundle = self.tls_dir / "ca.pem"
+        return str(bundle) if bundle.is_file() else True
 
     @property
     def preview_url(self) -> str:

@@ -94,6 +94,7 @@ def report(ctx: Context, window: str = STATUS_WINDOW) -> dict[str, Any] | None:
             params={"window": window},
             headers=headers_with(ctx.api_key()),
             timeout=REQUEST_TIMEOUT,
+            verify=ctx.settings.public_verify,
         )
         return response.json() if response.status_code == 200 else None
     except (requests.RequestException, ValueError):

@@ -1,6 +1,6 @@
 """Simulate observed outcomes for the demo: each logged prediction defaults with its own predicted probability.
 
-    python -m deploy.simulate_outcomes [--url http://localhost:8080/api] [--author deploy-cli] [--window 30d]
+    python -m deploy.simulate_outcomes [--url URL] [--ca-file PEM] [--author deploy-cli] [--window 30d]
                                        [--share 0.8] [--seed 0] [--out FILE] [--api-key KEY]
 
 The predictions come from the audit trail of `--author` (the key `make simulate-traffic` sends with, by default);
@@ -23,7 +23,8 @@ import requests
 
 from deploy.files import write_atomic
 from deploy.load_outcomes import LoadError, as_csv, load, summary
-from deploy.simulate_traffic import DEFAULT_URL, default_key
+from deploy.public_client import add_public_arguments, session as public_session, verify_of
+from deploy.simulate_traffic import default_key
 
 
 def get_json(session: requests.Session, url: str, params: dict | None = None) -> dict:
@@ -54,7 +55,7 @@ def draw_outcomes(items: list[dict], labels: tuple[str, str], share: float, rng:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--url", default=DEFAULT_URL, help="the backend's public base URL (through nginx)")
+    add_public_arguments(parser)
     parser.add_argument("--author", default="deploy-cli", help="whose logged predictions get outcomes")
     parser.add_argument("--window", default="30d", help="how far back predictions are taken")
     parser.add_argument("--share", type=float, default=0.8, help="share of the predictions given an outcome")
@@ -67,9 +68,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     key = args.api_key or default_key()
     try:
-        with requests.Session() as session:
-            if key:
-                session.headers["Authorization"] = f"Bearer {key}"
+        with public_session(args, key) as session:
             dataset = get_json(session, f"{args.url}/model")["dataset"]
             trail = get_json(
                 session,
@@ -84,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         write_atomic(args.out, as_csv(rows).decode(), 0o644)
         print(f"drew {len(rows)} outcomes for {trail['predictions']} predictions by {args.author!r}: {args.out}")
-        totals = load(rows, args.url, key, 5000)
+        totals = load(rows, args.url, key, 5000, verify_of(args))
     except (LoadError, KeyError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -1,12 +1,13 @@
 """Send realistic, then shifted, applicant traffic through nginx to exercise monitoring.
 
-    python -m deploy.simulate_traffic [--url http://localhost:8080/api] [--count 400] [--phase both] [--api-key KEY]
+    python -m deploy.simulate_traffic [--url URL] [--ca-file PEM] [--count 400] [--phase both] [--api-key KEY]
 
 Realistic applicants are real rows of the dataset drawn at random; shifted ones (another draw)
 have larger numbers (amounts, durations, ages ... scaled up within the accepted bounds) and three
 categorical features pinned to a single category, so the Monitoring page shows drift. Requests are authenticated with
 --api-key (default: $API_KEY, else the deploy CLI's own key in the state directory). Exit 0 when every request was
-answered, 1 when some failed, 2 on bad usage.
+answered, 1 when some failed, 2 on bad usage. --url and --ca-file default to the public port over HTTPS and the CA
+bundle `make up` wrote (deploy/public_client.py).
 """
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ from typing import Any
 import pandas as pd
 import requests
 
-DEFAULT_URL = "http://localhost:8080/api"
+from deploy.public_client import VerifiedSession, add_public_arguments, verify_of
+
 DEFAULT_DATA = Path("data/german_credit.csv")
 
 
@@ -79,11 +81,13 @@ def send(session: requests.Session, url: str, applicant: dict[str, Any]) -> tupl
         return 0, None
 
 
-def run_phase(url: str, name: str, applicants: list[dict], concurrency: int, headers: dict[str, str]) -> Counter:
+def run_phase(
+    url: str, name: str, applicants: list[dict], concurrency: int, headers: dict[str, str], verify: str | bool = True
+) -> Counter:
     print(f"{name}: sending {len(applicants)} applicants to {url}/predict", flush=True)
     outcomes: Counter = Counter()
     started = time.perf_counter()
-    with ThreadPoolExecutor(concurrency) as pool, requests.Session() as session:
+    with ThreadPoolExecutor(concurrency) as pool, VerifiedSession(verify) as session:
         session.headers.update(headers)
         for done, (status, label) in enumerate(pool.map(lambda a: send(session, url, a), applicants), start=1):
             outcomes["ok" if status == 200 else f"http {status or 'error'}"] += 1
@@ -100,7 +104,7 @@ def run_phase(url: str, name: str, applicants: list[dict], concurrency: int, hea
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--url", default=DEFAULT_URL, help="the backend's public base URL (through nginx)")
+    add_public_arguments(parser)
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="CSV with realistic applicants")
     parser.add_argument("--count", type=int, default=400, help="applicants per phase")
     parser.add_argument("--phase", choices=["realistic", "shifted", "both"], default="both")
@@ -115,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
     key = args.api_key or default_key()
     headers = {"Authorization": f"Bearer {key}"} if key else {}
     try:
-        response = requests.get(f"{args.url}/schema", headers=headers, timeout=10)
+        response = requests.get(f"{args.url}/schema", headers=headers, timeout=10, verify=verify_of(args))
         response.raise_for_status()
         schema = response.json()["features"]
         rng = random.Random(args.seed)
@@ -129,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
     skewed = set(rng.sample(categorical, min(3, len(categorical))))
     totals: Counter = Counter()
     if args.phase in ("realistic", "both"):
-        totals += run_phase(args.url, "realistic", applicants, args.concurrency, headers)
+        totals += run_phase(args.url, "realistic", applicants, args.concurrency, headers, verify_of(args))
     if args.phase in ("shifted", "both"):
         shifted = [shift(a, schema, args.factor, pinned=skewed) for a in to_shift]
         totals += run_phase(
@@ -138,6 +142,7 @@ def main(argv: list[str] | None = None) -> int:
             shifted,
             args.concurrency,
             headers,
+            verify_of(args),
         )
     failed = sum(v for k, v in totals.items() if k.startswith("http"))
     print(f"done: {totals['ok']} answered, {failed} failed. Open the Monitoring page to see the drift.")

@@ -6,7 +6,8 @@ down afterwards) or, with `--proxy running`, the stack the deploy settings name.
 direct to the backend container; through nginx at its container address (the proxy's own cost); through
 the published public port from this host (loopback: Docker's userland proxy sits in front of nginx); and
 through the published port at the host's own network address (the kernel forwards, as for clients on
-other machines).
+other machines). Every path through nginx is HTTPS (the public port speaks nothing else; wrk does not verify
+certificates, so the container address, which the certificate does not name, is measured like the others).
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ MODEL = "credit-default"
 UNREFUSED_LIMITS = {
     "API_RATE_PER_CLIENT": "1000000",
     "API_BURST_PER_CLIENT": "1000000",
-    "API_CONNECTIONS_PER_CLIENT": "1000000",
+    "API_CONNECTIONS_PER_CLIENT": "65535",  # nginx: limit_conn must be below 65536
 }
 
 
@@ -163,12 +164,12 @@ def endpoints(project: str, env: dict[str, str], active: str) -> list[Endpoint]:
     port = env.get("PUBLIC_PORT", "8080")
     found = [
         Endpoint(DIRECT, f"http://{container_address(project, f'backend-{active}')}:8000", ""),
-        Endpoint(THROUGH_NGINX, f"http://{container_address(project, 'nginx')}:8080", "/api"),
-        Endpoint(PUBLISHED_LOOPBACK, f"http://127.0.0.1:{port}", "/api"),
+        Endpoint(THROUGH_NGINX, f"https://{container_address(project, 'nginx')}:8080", "/api"),
+        Endpoint(PUBLISHED_LOOPBACK, f"https://127.0.0.1:{port}", "/api"),
     ]
     host = host_address()
     if host:
-        found.append(Endpoint(PUBLISHED_HOST, f"http://{host}:{port}", "/api"))
+        found.append(Endpoint(PUBLISHED_HOST, f"https://{host}:{port}", "/api"))
     return found
 
 

@@ -176,9 +176,10 @@ def test_prometheus_scrapes_the_backends_with_its_own_service_key() -> None:
 
 
 def test_nginx_mounts_the_state_directory_and_reads_the_active_color_per_request() -> None:
-    (mount,) = compose()["services"]["nginx"]["volumes"]
+    mount, tls = compose()["services"]["nginx"]["volumes"]
     source, target, mode = mount.rsplit(":", 2)
     assert source.endswith("/nginx") and target == "/etc/nginx/active" and mode == "ro"
+    assert tls.endswith("/tls:/etc/nginx/tls:ro"), "the public port's certificate and key, read-only"
     assert "include /etc/nginx/active/upstreams.conf;" in read("nginx/nginx.conf")
     servers = read("nginx/conf.d/stacks.conf").split("server {")[1:]
     assert len(servers) == 4  # public, preview, internal, status
@@ -188,7 +189,7 @@ def test_nginx_mounts_the_state_directory_and_reads_the_active_color_per_request
 
 def test_the_public_port_does_not_serve_the_metrics() -> None:
     public, preview = read("nginx/conf.d/stacks.conf").split("server {")[1:3]
-    assert "listen 8080;" in public and "location = /api/metrics {" in public
+    assert "listen 8080 ssl;" in public and "location = /api/metrics {" in public
     assert 'return 404 \'{"detail": "not found", "errors": []}\';' in public, "in the API's error shape"
     assert "/api/metrics" not in preview, "the deploy CLI may read them on the preview port (127.0.0.1)"
 

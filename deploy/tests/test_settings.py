@@ -37,7 +37,7 @@ def test_environment_overrides_everything(tmp_path: Path) -> None:
         }
     )
     assert settings.COMPOSE_PROJECT_NAME == "e2e"
-    assert settings.public_url == "http://127.0.0.1:18080"
+    assert settings.public_url == "https://127.0.0.1:18080"
     assert settings.preview_url == "http://127.0.0.1:18081"
     assert settings.DEPLOY_READY_TIMEOUT == 7.5
     env = settings.compose_env()

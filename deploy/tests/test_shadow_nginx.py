@@ -14,7 +14,9 @@ from collections.abc import Iterator
 import pytest
 import requests
 
+from deploy import tls
 from deploy.nginx_config import ActiveFile, EdgeLimits
+from deploy.public_client import VerifiedSession
 from deploy.settings import ROOT
 from tests.kit.docker import ensure_docker_engine
 from tests.kit.ports import free_port
@@ -34,7 +36,10 @@ def edge(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
     """nginx with pools on 127.0.0.x and the stand-in backends in its network; the ports, state dir and names."""
     ensure_docker_engine()
     docker("build", "-q", "-t", IMAGE, str(ROOT / "nginx"))
-    state = tmp_path_factory.mktemp("nginx")
+    home = tmp_path_factory.mktemp("edge")
+    state, certificates = home / "nginx", home / "tls"
+    state.mkdir()
+    tls.install(certificates, None, None, tls.names("127.0.0.1"), print)
     active = ActiveFile(state)
     active.ensure("127.0.0")
     active.write_limits(EdgeLimits(500, 1000, 64))
@@ -42,7 +47,8 @@ def edge(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
     public, preview = free_port(), free_port()
     name = f"shadow-test-{public}"
     ports = ["-p", f"127.0.0.1:{public}:8080", "-p", f"127.0.0.1:{preview}:8081"]
-    docker("run", "-d", "--name", name, *ports, "-v", f"{state}:/etc/nginx/active:ro", IMAGE)
+    mounts = ["-v", f"{state}:/etc/nginx/active:ro", "-v", f"{certificates}:/etc/nginx/tls:ro"]
+    docker("run", "-d", "--name", name, *ports, *mounts, IMAGE)
     echo = f"{name}-echo"
     script = ROOT / "deploy" / "tests" / "shadow_echo.py"
     docker(
@@ -54,8 +60,8 @@ def edge(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
         while "listening" not in docker("logs", echo).stdout:
             assert time.monotonic() < deadline, docker("logs", echo, check=False).stderr
             time.sleep(0.2)
-        yield {"public": f"http://127.0.0.1:{public}", "preview": f"http://127.0.0.1:{preview}", "echo": echo,
-               "active": active}  # fmt: skip
+        yield {"public": f"https://127.0.0.1:{public}", "preview": f"http://127.0.0.1:{preview}", "echo": echo,
+               "active": active, "ca": str(certificates / tls.CA_BUNDLE)}  # fmt: skip
     finally:
         docker("rm", "-f", echo, name, check=False)
 
@@ -74,7 +80,9 @@ def test_off_touches_no_upstream_and_on_copies_to_the_idle_color_with_the_same_i
     forged = {"X-Shadow-Of": "f" * 32, "X-Request-ID": "forged"}
     edge["active"].set_shadow(None)
     start = seen(edge)
-    answer = requests.post(f"{edge['public']}/api/predict?explain=false", json={"a": 1}, headers=forged, timeout=5)
+    answer = requests.post(
+        f"{edge['public']}/api/predict?explain=false", json={"a": 1}, headers=forged, timeout=5, verify=edge["ca"]
+    )
     assert answer.json() == {"color": "blue"}
     time.sleep(0.3)
     (only,) = received(edge, start)
@@ -83,7 +91,7 @@ def test_off_touches_no_upstream_and_on_copies_to_the_idle_color_with_the_same_i
     start = seen(edge)
     for path, body in (("/api/predict?explain=false", {"a": 2}), ("/api/predict/batch", [{"a": 3}])):
         started = time.perf_counter()
-        answer = requests.post(f"{edge['public']}{path}", json=body, headers=forged, timeout=5)
+        answer = requests.post(f"{edge['public']}{path}", json=body, headers=forged, timeout=5, verify=edge["ca"])
         assert answer.json() == {"color": "blue"} and time.perf_counter() - started < SLOW_S / 2
     time.sleep(0.5)
     got = received(edge, start)
@@ -95,8 +103,8 @@ def test_off_touches_no_upstream_and_on_copies_to_the_idle_color_with_the_same_i
     assert all(len(r["request_id"]) == 32 and r["shadow_of"] is None for r in served)
     assert all(r["request_id"] is None for r in copies)
     start = seen(edge)
-    requests.post(f"{edge['preview']}/api/predict", json={"a": 4}, headers=forged, timeout=5)
-    requests.post(f"{edge['public']}/api/model", json={}, timeout=5)
+    requests.post(f"{edge['preview']}/api/predict", json={"a": 4}, headers=forged, timeout=5, verify=edge["ca"])
+    requests.post(f"{edge['public']}/api/model", json={}, timeout=5, verify=edge["ca"])
     time.sleep(0.3)
     got = received(edge, start)
     assert [(r["color"], r["shadow_of"]) for r in got] == [("green", None), ("blue", None)], "preview, other routes"
@@ -106,7 +114,7 @@ def test_off_touches_no_upstream_and_on_copies_to_the_idle_color_with_the_same_i
 def test_a_slow_challenger_delays_no_request_on_the_connection(edge: dict) -> None:
     edge["active"].set_shadow("green")
     try:
-        with requests.Session() as session:
+        with VerifiedSession(edge["ca"]) as session:
             timings = []
             for _ in range(3):
                 started = time.perf_counter()

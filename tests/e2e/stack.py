@@ -14,8 +14,10 @@ import yaml
 from deploy.api_keys import SCOPES, ApiKeyStore
 from deploy.compose import Compose, stack_services
 from deploy.nginx_config import ActiveFile
+from deploy.public_client import VerifiedSession
 from deploy.settings import DeploySettings
 from deploy.state import DeployState, StateFile
+from deploy.tls import CA_BUNDLE
 
 ROOT = Path(__file__).resolve().parents[2]
 FIGURES = ROOT / "test-artifacts" / "e2e" / "figures.json"
@@ -52,6 +54,20 @@ class Stack:
     def headers(self) -> dict[str, str]:
         """The Authorization header of the tests' key."""
         return {"Authorization": f"Bearer {self.key}"}
+
+    @property
+    def verify(self) -> str:
+        """requests' `verify=` for the public port (https, `settings.public_url`): the CA bundle `up` wrote, i.e. the
+        stack's self-signed certificate. Every request to the public port passes it; nothing turns verification off."""
+        return str(self.settings.tls_dir / CA_BUNDLE)
+
+    def session(self, auth: bool = True) -> VerifiedSession:
+        """A keep-alive session for the public port: verified against the stack's certificate, with the tests' key
+        unless `auth` is False. Use it as a context manager."""
+        opened = VerifiedSession(self.verify)
+        if auth:
+            opened.headers.update(self.headers)
+        return opened
 
     @property
     def key_name(self) -> str:

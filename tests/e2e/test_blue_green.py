@@ -41,16 +41,17 @@ def on_blue(stack: Stack) -> None:
 
 def public_color(stack: Stack) -> str | None:
     headers = {**stack.headers, "Connection": "close"}
-    response = requests.get(f"{stack.settings.public_url}/api/health", timeout=5, headers=headers)
+    response = requests.get(f"{stack.settings.public_url}/api/health", timeout=5, headers=headers, verify=stack.verify)
     assert response.status_code == 200, response.text
     return response.headers["X-Deployment-Color"]
 
 
 def example_applicant(stack: Stack) -> dict:
-    return requests.get(f"{stack.settings.public_url}/api/schema", headers=stack.headers, timeout=5).json()["example"]
+    url = f"{stack.settings.public_url}/api/schema"
+    return requests.get(url, headers=stack.headers, timeout=5, verify=stack.verify).json()["example"]
 
 
-def websocket_status(url: str) -> int:
+def websocket_status(url: str, verify: str | bool) -> int:
     """The status of a websocket handshake on Streamlit's stream (101: it opens)."""
     upgrade = {
         "Connection": "Upgrade",
@@ -58,22 +59,25 @@ def websocket_status(url: str) -> int:
         "Sec-WebSocket-Version": "13",
         "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==",
     }
-    with requests.get(f"{url}/_stcore/stream", headers=upgrade, timeout=10, stream=True) as stream:
+    with requests.get(f"{url}/_stcore/stream", headers=upgrade, timeout=10, stream=True, verify=verify) as stream:
         return stream.status_code
 
 
 def test_nginx_serves_the_ui_its_websocket_and_the_api_docs_of_the_active_stack(stack: Stack) -> None:
     on_blue(stack)
     url = stack.settings.public_url
-    assert "<title>Streamlit</title>" in requests.get(f"{url}/", timeout=10).text
-    assert websocket_status(url) == 101
-    docs = requests.get(f"{url}/api/docs", timeout=10)
+    assert "<title>Streamlit</title>" in requests.get(f"{url}/", timeout=10, verify=stack.verify).text
+    assert websocket_status(url, stack.verify) == 101
+    docs = requests.get(f"{url}/api/docs", timeout=10, verify=stack.verify)
     assert docs.status_code == 200 and "/api/openapi.json" in docs.text
-    spec = requests.get(f"{url}/api/openapi.json", headers=stack.headers, timeout=10)
+    spec = requests.get(f"{url}/api/openapi.json", headers=stack.headers, timeout=10, verify=stack.verify)
     assert spec.status_code == 200 and "/predict" in spec.json()["paths"]
     assert spec.headers["X-Deployment-Color"] == "blue"
-    assert requests.get(f"{url}/api/model", headers=stack.headers, timeout=10).json()["version"] == "1"
-    refused = requests.get(f"{url}/api/model", timeout=10)
+    assert (
+        requests.get(f"{url}/api/model", headers=stack.headers, timeout=10, verify=stack.verify).json()["version"]
+        == "1"
+    )
+    refused = requests.get(f"{url}/api/model", timeout=10, verify=stack.verify)
     assert refused.status_code == 401 and "WWW-Authenticate" in refused.headers
 
 
@@ -92,9 +96,16 @@ def test_zero_requests_dropped_while_switching_blue_green_blue_green(stack: Stac
     assert deployed.returncode == 0, deployed.stdout + deployed.stderr
     applicant = example_applicant(stack)
     kinds = {
-        "keep-alive": Traffic(stack.settings.public_url, applicant, clients=6, headers=stack.headers),
+        "keep-alive": Traffic(
+            stack.settings.public_url, applicant, clients=6, headers=stack.headers, verify=stack.verify
+        ),
         "new connection per request": Traffic(
-            stack.settings.public_url, applicant, clients=6, fresh_connections=True, headers=stack.headers
+            stack.settings.public_url,
+            applicant,
+            clients=6,
+            fresh_connections=True,
+            headers=stack.headers,
+            verify=stack.verify,
         ),
     }
     switch_windows: list[tuple[str, float, float]] = []
@@ -205,7 +216,12 @@ def test_a_green_that_breaks_after_the_switch_is_rolled_back_to_blue(stack: Stac
     lines: list[str] = []
     switch = Switch(
         active_file=active_file,
-        gates=HttpChecks(stack.settings.preview_url, stack.settings.public_url, api_key=lambda: stack.key),
+        gates=HttpChecks(
+            stack.settings.preview_url,
+            stack.settings.public_url,
+            api_key=lambda: stack.key,
+            ca_bundle=lambda: stack.verify,
+        ),
         state=ctx.state,
         ready_timeout=30,
         verify_timeout=10,
@@ -229,7 +245,9 @@ def monitoring_summary(stack: Stack, at_least: int = 0, timeout_s: float = 15.0)
     deadline = time.monotonic() + timeout_s
     api = f"{stack.settings.public_url}/api"
     while True:
-        response = requests.get(f"{api}/monitoring/summary?window=1h", headers=stack.headers, timeout=10)
+        response = requests.get(
+            f"{api}/monitoring/summary?window=1h", headers=stack.headers, timeout=10, verify=stack.verify
+        )
         assert response.status_code == 200, response.text
         body = response.json()
         if body["count"] >= at_least or time.monotonic() > deadline:
@@ -237,10 +255,10 @@ def monitoring_summary(stack: Stack, at_least: int = 0, timeout_s: float = 15.0)
         time.sleep(0.2)
 
 
-def known_within(url: str, headers: dict[str, str], seconds: float = 10) -> requests.Response:
+def known_within(url: str, headers: dict[str, str], verify: str, seconds: float = 10) -> requests.Response:
     """The answer to a new key once the backend has re-read its key store (checked every API_KEYS_RECHECK_S)."""
     deadline = time.monotonic() + seconds
-    while (response := requests.get(url, headers=headers, timeout=10)).status_code == 401:
+    while (response := requests.get(url, headers=headers, timeout=10, verify=verify)).status_code == 401:
         assert time.monotonic() < deadline, f"the new key is still unknown after {seconds} s: {response.text}"
         time.sleep(0.2)
     return response
@@ -250,7 +268,18 @@ def test_monitoring_sees_both_colors_in_one_log_and_not_the_deployment_probes(st
     on_blue(stack)
     api = f"{stack.settings.public_url}/api"
     before = monitoring_summary(stack)
-    data = ["--url", api, "--count", "40", "--data", str(ROOT / "data" / "german_credit.csv"), "--api-key", stack.key]
+    data = [
+        "--url",
+        api,
+        "--ca-file",
+        stack.verify,
+        "--count",
+        "40",
+        "--data",
+        str(ROOT / "data" / "german_credit.csv"),
+        "--api-key",
+        stack.key,
+    ]
     assert simulate_traffic.main([*data, "--phase", "realistic"]) == 0
     monitoring_summary(stack, before["count"] + 40)
     deployed_green(stack)
@@ -262,19 +291,21 @@ def test_monitoring_sees_both_colors_in_one_log_and_not_the_deployment_probes(st
     assert after["count"] - before["count"] == 80, "the switch's probe predictions are not counted"
     assert after["colors"].get("blue", 0) - before["colors"].get("blue", 0) == 40
     assert after["colors"].get("green", 0) - before["colors"].get("green", 0) == 40
-    assert after["served_version"] == requests.get(f"{api}/model", headers=stack.headers, timeout=10).json()["version"]
+    model = requests.get(f"{api}/model", headers=stack.headers, timeout=10, verify=stack.verify).json()
+    assert after["served_version"] == model["version"]
     # Prometheus's key (the CLI made it): the metrics answer on the preview port (127.0.0.1), never on the public one.
     prometheus = bearer((stack.settings.DEPLOY_STATE_DIR / "prometheus" / "api-key").read_text().strip())
     preview = f"{stack.settings.preview_url}/api/metrics"
     assert "feature_drift_psi{" in requests.get(preview, headers=prometheus, timeout=10).text
     analyst = bearer(ApiKeyStore(stack.settings.api_keys_file).create(f"{stack.key_name}-analyst", ["score", "read"]))
-    assert known_within(preview, analyst).status_code == 403, "metrics scope only"
-    assert requests.get(f"{api}/metrics", headers=prometheus, timeout=10).status_code == 404, "not public"
+    assert known_within(preview, analyst, stack.verify).status_code == 403, "metrics scope only"
+    assert requests.get(f"{api}/metrics", headers=prometheus, timeout=10, verify=stack.verify).status_code == 404
     audit = requests.get(
         f"{api}/audit/predictions",
         params={"author": stack.key_name, "window": "15m"},
         headers=stack.headers,
         timeout=10,
+        verify=stack.verify,
     ).json()
     assert {item["color"] for item in audit["items"]} >= {"blue", "green"}, "the audit trail names both colors"
     on_blue(stack)

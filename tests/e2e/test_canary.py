@@ -122,7 +122,10 @@ def pinned_colors(stack: Stack, page_loads: int) -> list[str]:
     colors = []
     for _ in range(page_loads):
         response = requests.get(
-            f"{stack.settings.public_url}/", headers={"Sec-Fetch-Dest": "document", "Connection": "close"}, timeout=10
+            f"{stack.settings.public_url}/",
+            headers={"Sec-Fetch-Dest": "document", "Connection": "close"},
+            timeout=10,
+            verify=stack.verify,
         )
         assert response.status_code == 200
         colors.append(response.cookies.get("cr_ui"))
@@ -157,7 +160,9 @@ def test_a_good_challenger_is_promoted_step_by_step_without_a_failed_request(sta
     blue = stack.state().colors["blue"]
     on_blue_with_green(stack, blue.tag)
     events = len(stack.history())
-    traffic = Traffic(stack.settings.public_url, example_applicant(stack), clients=4, headers=stack.headers)
+    traffic = Traffic(
+        stack.settings.public_url, example_applicant(stack), clients=4, headers=stack.headers, verify=stack.verify
+    )
     traffic.start()
     try:
         time.sleep(2 * SCRAPE_INTERVAL_S + 2)  # blue's figures before the canary: two scrapes at least
@@ -216,7 +221,9 @@ def test_a_challenger_failing_once_it_takes_traffic_is_aborted_by_the_controller
     on_blue_with_green(stack, faulty_release)
     events, posts = len(stack.history()), len(received.posts)
     trigger = stack.settings.BUNDLES_DIR / ".fault"
-    traffic = Traffic(stack.settings.public_url, example_applicant(stack), clients=4, headers=stack.headers)
+    traffic = Traffic(
+        stack.settings.public_url, example_applicant(stack), clients=4, headers=stack.headers, verify=stack.verify
+    )
     traffic.start()
     try:
         time.sleep(2 * SCRAPE_INTERVAL_S + 2)

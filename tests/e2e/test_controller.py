@@ -131,7 +131,9 @@ def test_a_failing_active_backend_fails_over_to_the_healthy_idle_color(
     received, _ = alert_receiver
     on_blue_with_green_standing_by(stack)
     events, posts = len(stack.history()), len(received.posts)
-    traffic = Traffic(stack.settings.public_url, example_applicant(stack), clients=4, headers=stack.headers)
+    traffic = Traffic(
+        stack.settings.public_url, example_applicant(stack), clients=4, headers=stack.headers, verify=stack.verify
+    )
     traffic.start()
     restore = None
     try:
@@ -170,7 +172,8 @@ def test_a_killed_nginx_comes_back_and_a_failing_webhook_still_gets_the_alert(
 
     def answers() -> bool:
         try:
-            return requests.get(f"{stack.settings.public_url}/api/health", timeout=2).status_code == 200  # open
+            health = requests.get(f"{stack.settings.public_url}/api/health", timeout=2, verify=stack.verify)
+            return health.status_code == 200  # open
         except requests.RequestException:
             return False
 
@@ -235,7 +238,9 @@ def test_a_green_that_fails_after_its_switch_is_rolled_back_by_the_watch(
     deployed = stack.cli("deploy", "--color", "green", "--tag", faulty_release, "--model", blue.model_version)
     assert deployed.returncode == 0, deployed.stdout + deployed.stderr
     events, posts = len(stack.history()), len(received.posts)
-    traffic = Traffic(stack.settings.public_url, example_applicant(stack), clients=4, headers=stack.headers)
+    traffic = Traffic(
+        stack.settings.public_url, example_applicant(stack), clients=4, headers=stack.headers, verify=stack.verify
+    )
     traffic.start()
     try:
         time.sleep(12)  # blue's latency before the switch: two scrapes at least (prometheus.yml: every 5 s)
@@ -264,7 +269,9 @@ def test_with_prometheus_down_the_watch_is_not_judged_and_traffic_stays(stack: S
     compose = stack.compose()
     compose.stop(["prometheus"])
     try:
-        traffic = Traffic(stack.settings.public_url, example_applicant(stack), clients=2, headers=stack.headers)
+        traffic = Traffic(
+            stack.settings.public_url, example_applicant(stack), clients=2, headers=stack.headers, verify=stack.verify
+        )
         traffic.start()
         try:
             switched = stack.cli("switch", "green", DEPLOY_WATCH_WAIT="true")

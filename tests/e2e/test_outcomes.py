@@ -30,7 +30,11 @@ def run(args: list[str], env: dict[str, str], timeout_s: float = 900) -> subproc
 
 def served_performance(stack: Stack, version: str) -> dict:
     answer = requests.get(
-        f"{stack.settings.public_url}/api/outcomes/performance", params={"window": "1h"}, headers=stack.headers
+        f"{stack.settings.public_url}/api/outcomes/performance",
+        params={"window": "1h"},
+        headers=stack.headers,
+        timeout=30,
+        verify=stack.verify,
     )
     assert answer.status_code == 200, answer.text
     by_version = {entry["model_version"]: entry for entry in answer.json()["versions"]}
@@ -60,7 +64,7 @@ def test_outcomes_realized_performance_and_a_retrained_version_on_the_idle_color
     # zero-drop test's thousands of copies of one applicant would leave nothing to rank).
     key = ApiKeyStore(stack.settings.api_keys_file).create(AUTHOR, ("score", "read", "audit", "outcomes"))
     headers = {"Authorization": f"Bearer {key}"}
-    known_within(f"{url}/model", headers)
+    known_within(f"{url}/model", headers, stack.verify)
     env = {**os.environ, **stack.env, "API_KEY": key}
     traffic = run(
         [sys.executable, "-m", "deploy.simulate_traffic", "--url", url, "--count", str(APPLICANTS)]
@@ -68,7 +72,9 @@ def test_outcomes_realized_performance_and_a_retrained_version_on_the_idle_color
         env,
     )
     assert traffic.returncode == 0
-    served_version = requests.get(f"{url}/ready", headers=headers).headers["X-Model-Version"]
+    served_version = requests.get(f"{url}/ready", headers=headers, timeout=10, verify=stack.verify).headers[
+        "X-Model-Version"
+    ]
     time.sleep(1.0)  # the prediction log writes every 0.2 s, off the request path
 
     outcomes_csv = tmp_path / "outcomes.csv"
@@ -108,7 +114,9 @@ def test_outcomes_realized_performance_and_a_retrained_version_on_the_idle_color
     config = tmp_path / "retrain-params.yaml"
     config.write_text(yaml.safe_dump(cfg, sort_keys=False))
     retrained = run(
-        [sys.executable, "-m", "training.outcomes.retrain", "--config", str(config), "--url", url], retrain_env
+        [sys.executable, "-m", "training.outcomes.retrain", "--config", str(config), "--url", url]
+        + ["--ca-file", stack.verify],
+        retrain_env,
     )
     assert retrained.returncode == 0
     latest = json.loads((stack.settings.BUNDLES_DIR / "credit-default" / "latest" / "metadata.json").read_text())

@@ -60,19 +60,22 @@ def head(checkout: Path) -> str:
     return git(checkout, "rev-parse", "HEAD").strip()
 
 
-def served(url: str, key_headers: dict[str, str]) -> tuple[str, str, str]:
+def served(url: str, key_headers: dict[str, str], verify: str) -> tuple[str, str, str]:
     """(color, model version, code revision) answering at `url` (who answers: only for a key)."""
-    response = requests.get(f"{url}/api/ready", timeout=5, headers={**key_headers, "Connection": "close"})
+    headers = {**key_headers, "Connection": "close"}
+    response = requests.get(f"{url}/api/ready", timeout=5, headers=headers, verify=verify)
     assert response.status_code == 200, response.text
     headers = response.headers
     return headers["X-Deployment-Color"], headers["X-Model-Version"], headers["X-App-Revision"]
 
 
-def wait_served(url: str, color: str, key_headers: dict[str, str], timeout_s: float = 120) -> tuple[str, str, str]:
+def wait_served(
+    url: str, color: str, key_headers: dict[str, str], verify: str, timeout_s: float = 120
+) -> tuple[str, str, str]:
     deadline = time.monotonic() + timeout_s
     while True:
         try:
-            answer = served(url, key_headers)
+            answer = served(url, key_headers, verify)
             if answer[0] == color:
                 return answer
         except (requests.RequestException, AssertionError):
@@ -98,7 +101,7 @@ def test_each_color_keeps_its_release_through_restarts_make_up_and_rollback(stac
     on_blue(stack)
     r1: Release = stack.state().colors["blue"]
     clone = clone_with_code_change(tmp_path, "r2")
-    traffic = Traffic(stack.settings.public_url, example_applicant(stack), headers=stack.headers)
+    traffic = Traffic(stack.settings.public_url, example_applicant(stack), headers=stack.headers, verify=stack.verify)
     traffic.start()
     try:
         started = time.monotonic()
@@ -110,10 +113,14 @@ def test_each_color_keeps_its_release_through_restarts_make_up_and_rollback(stac
         started = time.monotonic()
         assert stack.cli("switch", "green").returncode == 0
         switch_seconds = time.monotonic() - started
-        assert served(stack.settings.public_url, stack.headers) == ("green", r2.model_version, r2.tag)
+        assert served(stack.settings.public_url, stack.headers, stack.verify) == ("green", r2.model_version, r2.tag)
 
         restart(stack, "blue")  # the idle color, restarted: back on R1, not on the newest build
-        assert wait_served(stack.settings.preview_url, "blue", stack.headers) == ("blue", r1.model_version, r1.tag)
+        assert wait_served(stack.settings.preview_url, "blue", stack.headers, stack.verify) == (
+            "blue",
+            r1.model_version,
+            r1.tag,
+        )
         assert running_images(stack, "blue") == {f"{s}-blue": ref for s, ref in r1.images.items()}
 
         before = started_at(stack)  # a further code change, then `make up`: nothing that runs is re-created
@@ -125,9 +132,13 @@ def test_each_color_keeps_its_release_through_restarts_make_up_and_rollback(stac
         rolled = stack.cli("rollback")
         rollback_seconds = time.monotonic() - started
         assert rolled.returncode == 0, rolled.stdout + rolled.stderr
-        assert served(stack.settings.public_url, stack.headers) == ("blue", r1.model_version, r1.tag)
+        assert served(stack.settings.public_url, stack.headers, stack.verify) == ("blue", r1.model_version, r1.tag)
         restart(stack, "green")
-        assert wait_served(stack.settings.preview_url, "green", stack.headers) == ("green", r2.model_version, r2.tag)
+        assert wait_served(stack.settings.preview_url, "green", stack.headers, stack.verify) == (
+            "green",
+            r2.model_version,
+            r2.tag,
+        )
         assert running_images(stack, "green") == {f"{s}-green": ref for s, ref in r2.images.items()}
     finally:
         traffic.stop()
@@ -311,7 +322,7 @@ def test_the_release_workflow_deploy_releases_pushed_images_twice_in_a_row(stack
             }
             result = run_step(step, tmp_path, env, timeout_s=900)
             assert result.returncode == 0, result.stdout + result.stderr
-            color, _, revision = served(stack.settings.public_url, stack.headers)
+            color, _, revision = served(stack.settings.public_url, stack.headers, stack.verify)
             assert (
                 revision == sha
             ), f"the released images take traffic\n{result.stdout}\nhistory: {stack.history()[-6:]}"

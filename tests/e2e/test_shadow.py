@@ -74,7 +74,10 @@ def report(stack: Stack, requests_wanted: int) -> dict:
     deadline = time.monotonic() + 30
     while True:
         response = requests.get(
-            f"{stack.settings.public_url}/api/monitoring/shadow", params={"window": "15m"}, headers=stack.headers
+            f"{stack.settings.public_url}/api/monitoring/shadow",
+            params={"window": "15m"},
+            headers=stack.headers,
+            verify=stack.verify,
         )
         assert response.status_code == 200, response.text
         if response.json()["requests_compared"] >= requests_wanted or time.monotonic() > deadline:
@@ -85,7 +88,7 @@ def report(stack: Stack, requests_wanted: int) -> dict:
 def latencies(stack: Stack, applicant: dict, count: int) -> list[float]:
     """Seconds of `count` sequential /api/predict calls on one keep-alive connection through the public port."""
     seconds = []
-    with requests.Session() as session:
+    with stack.session(auth=False) as session:
         for _ in range(count):
             started = time.perf_counter()
             response = session.post(
@@ -127,9 +130,9 @@ def shadow_stack(stack: Stack) -> Stack:
 def test_the_report_equals_an_independent_computation_and_clients_see_no_difference(shadow_stack: Stack) -> None:
     stack = shadow_stack
     url, preview = stack.settings.public_url, stack.settings.preview_url
-    schema = requests.get(f"{url}/api/schema", headers=stack.headers, timeout=10).json()
+    schema = requests.get(f"{url}/api/schema", headers=stack.headers, timeout=10, verify=stack.verify).json()
     applicants = real_applicants(schema["features"], SINGLES + BATCH, seed=18)
-    with requests.Session() as session:
+    with stack.session(auth=False) as session:
         without = scored(session, url, stack.headers, applicants)
         done = stack.cli("shadow", "green")
         ok(done)
@@ -144,7 +147,7 @@ def test_the_report_equals_an_independent_computation_and_clients_see_no_differe
     assert not ActiveFile(stack.settings.nginx_dir).shadow()
     # The challenger's own answers, asked directly on the preview port (as deployment checks: not served traffic).
     probe = {**stack.headers, "X-Traffic-Source": "probe"}
-    with requests.Session() as session:
+    with stack.session(auth=False) as session:
         challenger = scored(session, preview, probe, applicants)
     challenger_version = stack.state().colors["green"].model_version
     assert {a["model_version"] for a in challenger if "model_version" in a} == {challenger_version}
@@ -164,7 +167,9 @@ def test_the_report_equals_an_independent_computation_and_clients_see_no_differe
     assert figures["challenger"]["model_versions"] == {challenger_version: SINGLES + BATCH}
     assert figures["challenger"]["unanswered"] == 0 and figures["champion"]["unanswered"] == 0
     # Never counted as served: the summary counts the two passes of the clients, the copies only on green's metrics.
-    summary = requests.get(f"{url}/api/monitoring/summary", params={"window": "15m"}, headers=stack.headers).json()
+    summary = requests.get(
+        f"{url}/api/monitoring/summary", params={"window": "15m"}, headers=stack.headers, verify=stack.verify
+    ).json()
     assert summary["colors"] == {"blue": 2 * (SINGLES + BATCH)}
     green_metrics = requests.get(f"{preview}/api/metrics", headers=stack.headers, timeout=10).text
     counted = {
@@ -196,7 +201,9 @@ def test_bad_input_changes_nothing(shadow_stack: Stack) -> None:
 def test_latency_through_the_public_port_with_and_without_the_mirror(shadow_stack: Stack) -> None:
     stack = shadow_stack
     marker = ActiveFile(stack.settings.nginx_dir)
-    applicant = requests.get(f"{stack.settings.public_url}/api/schema", headers=stack.headers).json()["example"]
+    applicant = requests.get(
+        f"{stack.settings.public_url}/api/schema", headers=stack.headers, verify=stack.verify
+    ).json()["example"]
     latencies(stack, applicant, 50)  # warm-up
     measured: dict[str, list[float]] = {"off": [], "on": []}
     try:

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 import itertools
 import json
 import shutil
 import subprocess
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import requests
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
 from websockets.sync.client import connect
 
 CHROMIUM = "/usr/bin/chromium"
@@ -27,13 +31,29 @@ FLAGS = [
 ]
 
 
-class Chromium:
-    """One headless browser with one tab: navigate, evaluate JavaScript, wait for a condition, screenshot."""
+def spki_pin(certificate: Path) -> str:
+    """The base64 SHA-256 of the certificate's public key (SubjectPublicKeyInfo), as Chromium's SPKI list wants it."""
+    key = x509.load_pem_x509_certificate(certificate.read_bytes()).public_key()
+    der = key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    return base64.b64encode(hashlib.sha256(der).digest()).decode()
 
-    def __init__(self, width: int = 1440, height: int = 1000) -> None:
+
+def trust_flags(certificates: Sequence[Path]) -> list[str]:
+    """The test browser accepts servers holding exactly these certificates' keys (e.g. the stack's self-signed one,
+    stack.verify), and still refuses every other certificate error: no blanket --ignore-certificate-errors."""
+    pins = ",".join(spki_pin(path) for path in certificates)
+    return [f"--ignore-certificate-errors-spki-list={pins}"] if pins else []
+
+
+class Chromium:
+    """One headless browser with one tab: navigate, evaluate JavaScript, wait for a condition, screenshot. `trust`:
+    certificates (PEM files) whose keys it accepts although no authority signed them."""
+
+    def __init__(self, width: int = 1440, height: int = 1000, trust: Sequence[Path] = ()) -> None:
         self.profile = Path(tempfile.mkdtemp(prefix="chromium-profile-"))
+        window = [f"--user-data-dir={self.profile}", f"--window-size={width},{height}", *trust_flags(trust)]
         self.process = subprocess.Popen(
-            [CHROMIUM, *FLAGS, f"--user-data-dir={self.profile}", f"--window-size={width},{height}", "about:blank"],
+            [CHROMIUM, *FLAGS, *window, "about:blank"],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )

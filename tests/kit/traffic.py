@@ -10,6 +10,7 @@ from typing import Any
 
 import requests
 
+from deploy.public_client import VerifiedSession
 from tests.kit.backend import BackendProcess
 
 
@@ -32,6 +33,7 @@ class Traffic:
     clients: int = 8
     fresh_connections: bool = False
     headers: dict[str, str] = field(default_factory=dict)  # e.g. the API key
+    verify: str | bool = True  # requests' `verify=`: the CA bundle of an https:// URL (e.g. the stack's, stack.verify)
     answers: list[Answer] = field(default_factory=list)
     _stop: threading.Event = field(default_factory=threading.Event)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -39,7 +41,7 @@ class Traffic:
 
     def _client(self) -> None:
         headers = {**self.headers, **({"Connection": "close"} if self.fresh_connections else {})}
-        with requests.Session() as session:
+        with VerifiedSession(self.verify) as session:
             while not self._stop.is_set():
                 started = time.monotonic()
                 try:

@@ -1,8 +1,8 @@
 """Retrain on outcomes: the original data plus the service's matured labeled predictions, gated against the serving
 model on a common hold-out neither model trained on.
 
-    python -m training.outcomes.retrain --config training/params.yaml (--url URL [--key-file F] | --labeled F.csv)
-        [--serving VERSION]
+    python -m training.outcomes.retrain --config training/params.yaml
+        (--url URL [--key-file F] [--ca-file PEM] | --labeled F.csv) [--serving VERSION]
 
 Steps: read the labeled rows (the API's `GET /outcomes/labeled`, scope audit, or a CSV file), check and deduplicate
 them; find the serving model in the registry; write the rows (and the retraining dataset) as content-addressed files
@@ -230,9 +230,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--config", default="training/params.yaml", help="path to the YAML config")
     given = parser.add_mutually_exclusive_group(required=True)
-    given.add_argument("--url", help="the service's base URL (through nginx: http://127.0.0.1:8080/api)")
+    given.add_argument("--url", help="the service's base URL (through nginx: https://127.0.0.1:8080/api)")
     given.add_argument("--labeled", type=Path, help="a labeled CSV in the API's columns instead of fetching")
     parser.add_argument("--key-file", type=Path, help="the API key's file when $API_KEY is not set")
+    parser.add_argument("--ca-file", type=Path, help="the CA bundle an https:// URL is verified against")
     parser.add_argument("--serving", help="the registry version serving now (default: the champion alias)")
     parser.add_argument("--force", action="store_true", help="register and export even if the gate refuses")
     args = parser.parse_args(argv)
@@ -240,7 +241,8 @@ def main(argv: list[str] | None = None) -> int:
     def read() -> tuple[bytes, str]:
         if args.labeled is not None:
             return source.read_labeled_file(args.labeled), str(args.labeled)
-        return source.fetch_labeled(args.url, source.api_key(args.key_file)), args.url.rstrip("/") + source.ENDPOINT
+        labeled = source.fetch_labeled(args.url, source.api_key(args.key_file), args.ca_file)
+        return labeled, args.url.rstrip("/") + source.ENDPOINT
 
     try:
         return exit_code(lambda: run(load_config(args.config), read, args.serving, args.force))

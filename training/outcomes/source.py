@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import ssl
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -30,14 +31,16 @@ def api_key(key_file: Path | None) -> str:
     raise TrainingInputError(f"no API key with the scope {SCOPE}: $API_KEY is not set{where} (make up creates it)")
 
 
-def fetch_labeled(base_url: str, key: str) -> bytes:
-    """The matured labeled predictions as CSV bytes; TrainingInputError (one line) when refused or unreachable."""
+def fetch_labeled(base_url: str, key: str, ca_file: Path | None = None) -> bytes:
+    """The matured labeled predictions as CSV bytes; TrainingInputError (one line) when refused or unreachable. An
+    https:// URL is verified against `ca_file` (the public port's CA bundle), else the system's trust store."""
     url = base_url.rstrip("/") + ENDPOINT
     if urlsplit(url).scheme not in ("http", "https"):
         raise TrainingInputError(f"the service URL must be http(s)://..., got {base_url!r}")
     request = urllib.request.Request(url, headers={"Accept": "text/csv", "Authorization": f"Bearer {key}"})
     try:
-        with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:  # nosec B310 (http(s) only, above)
+        context = ssl.create_default_context(cafile=str(ca_file) if ca_file else None)
+        with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS, context=context) as response:  # nosec B310
             return response.read()
     except urllib.error.HTTPError as exc:
         if exc.code in (401, 403):
