@@ -17,6 +17,7 @@ import requests
 from deploy import tls
 from deploy.nginx_config import ActiveFile, EdgeLimits
 from deploy.public_client import VerifiedSession
+from deploy.tests.test_nginx_edge import state_dir
 from deploy.settings import ROOT
 from tests.kit.docker import ensure_docker_engine
 from tests.kit.ports import free_port
@@ -37,18 +38,12 @@ def edge(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
     ensure_docker_engine()
     docker("build", "-q", "-t", IMAGE, str(ROOT / "nginx"))
     home = tmp_path_factory.mktemp("edge")
-    state, certificates = home / "nginx", home / "tls"
-    state.mkdir()
-    tls.install(certificates, None, None, tls.names("127.0.0.1"), print)
-    active = ActiveFile(state)
-    active.ensure("127.0.0")
-    active.write_limits(EdgeLimits(500, 1000, 64))
-    state.chmod(0o755)
+    run_as_compose_does = state_dir(home, EdgeLimits(500, 1000, 64))  # nginx's user, limits, mounts, a TLS pair
+    active = ActiveFile(home / "nginx")
     public, preview = free_port(), free_port()
     name = f"shadow-test-{public}"
     ports = ["-p", f"127.0.0.1:{public}:8080", "-p", f"127.0.0.1:{preview}:8081"]
-    mounts = ["-v", f"{state}:/etc/nginx/active:ro", "-v", f"{certificates}:/etc/nginx/tls:ro"]
-    docker("run", "-d", "--name", name, *ports, *mounts, IMAGE)
+    docker("run", "-d", "--name", name, *ports, *run_as_compose_does, IMAGE)
     echo = f"{name}-echo"
     script = ROOT / "deploy" / "tests" / "shadow_echo.py"
     docker(
@@ -61,7 +56,7 @@ def edge(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
             assert time.monotonic() < deadline, docker("logs", echo, check=False).stderr
             time.sleep(0.2)
         yield {"public": f"https://127.0.0.1:{public}", "preview": f"http://127.0.0.1:{preview}", "echo": echo,
-               "active": active, "ca": str(certificates / tls.CA_BUNDLE)}  # fmt: skip
+               "active": active, "ca": str(home / "tls" / tls.CA_BUNDLE)}  # fmt: skip
     finally:
         docker("rm", "-f", echo, name, check=False)
 

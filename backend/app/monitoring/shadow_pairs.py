@@ -49,15 +49,27 @@ class Pairing:
     champion_unanswered: int  # copies answered whose served request was never logged (the champion failed it)
 
 
+PAIRING_MARGIN_S = 60.0  # a served request and its copy are logged within the relay's timeout of each other
+SHADOW_SPAN = (
+    "SELECT MIN(ts), MAX(ts) FROM prediction_requests" " WHERE ts >= ? AND source = 'shadow' AND request_id IS NOT NULL"
+)
+
+
 def read_answers(path: Path, start_ts: float) -> list[LoggedAnswer]:
-    """Served and shadow requests with a request id logged at or after start_ts, oldest first."""
+    """Served and shadow requests with a request id logged at or after start_ts, oldest first: only around the
+    window's shadow copies (none without copies), so a scrape never parses a busy hour of served requests for
+    nothing."""
     query = (
         "SELECT ts, color, source, model_version, request_id, probabilities, labels, risk_bands, decisions, seconds"
-        " FROM prediction_requests WHERE ts >= ? AND request_id IS NOT NULL"
+        " FROM prediction_requests WHERE ts >= ? AND ts <= ? AND request_id IS NOT NULL"
         " AND source IN ('single', 'batch', 'shadow') ORDER BY ts, id"
     )
     with closing(connect(path)) as connection:
-        rows = connection.execute(query, (start_ts,)).fetchall()
+        first, last = connection.execute(SHADOW_SPAN, (start_ts,)).fetchone()
+        if first is None:
+            return []
+        span = (max(start_ts, first - PAIRING_MARGIN_S), last + PAIRING_MARGIN_S)
+        rows = connection.execute(query, span).fetchall()
     return [
         LoggedAnswer(
             ts,

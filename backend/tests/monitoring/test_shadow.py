@@ -4,8 +4,10 @@ gave; shadow copies are never counted as served; a bad window is a 422 naming it
 
 from __future__ import annotations
 
+import sqlite3
 import tempfile
 import time
+from contextlib import closing
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -157,3 +159,22 @@ def test_coalesced_rows_of_different_requests_are_announced_apart(
         assert len(seen) == 1 and len(seen[0].predictions) == 3
     finally:
         service.listeners.remove(seen.append)
+
+
+def test_only_the_span_of_the_copies_is_read_and_nothing_without_copies(
+    shadowed: dict[str, Any], tmp_path: Path
+) -> None:
+    """A scrape reads the served requests around the window's copies only: a busy hour without shadow costs nothing."""
+    copy = tmp_path / "predictions.db"
+    with closing(sqlite3.connect(shadowed["log"])) as source, closing(sqlite3.connect(copy)) as target:
+        source.backup(target)
+        earlier = ("c" * 32,)  # served without a copy: moved two hours before the copies, beyond the margin
+        target.execute("UPDATE prediction_requests SET ts = ts - 7200 WHERE request_id = ?", earlier)
+        target.commit()
+    rows = read_answers(copy, time.time() - 3 * 3600)
+    ids = {row.request_id for row in rows}
+    assert "e" * 32 in ids and "c" * 32 not in ids
+    with closing(sqlite3.connect(copy)) as target:
+        target.execute("DELETE FROM prediction_requests WHERE source = 'shadow'")
+        target.commit()
+    assert read_answers(copy, time.time() - 3 * 3600) == []
