@@ -99,3 +99,12 @@ def stack(docker_engine: None, tmp_path_factory: pytest.TempPathFactory, alert_r
     finally:
         Compose(settings, {}).down(volumes=True)
         shutil.rmtree(work, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def patient_controller(stack: Stack) -> Iterator[None]:
+    """Readiness probes of 3 s, 6 failures in a row before a failover, for modules that build images, restart
+    containers or train: under that load on a 2-core host probes of 0.8 s fail healthy colors over, which is the
+    controller's business (test_controller.py), not theirs."""
+    with stack.controller_bounds(probe={"timeout_s": 3.0}, failover={"after_failed_probes": 6}):
+        yield

@@ -6,6 +6,8 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -68,6 +70,23 @@ class Stack:
         if auth:
             opened.headers.update(self.headers)
         return opened
+
+    @contextmanager
+    def controller_bounds(self, **sections: dict) -> Iterator[None]:
+        """The controller's bounds with `sections` merged in (e.g. canary={"step_window_s": 15}), in the CLI's file
+        and the controller's copy (which it re-reads when it changes); the originals back afterwards."""
+        paths = [Path(self.env["DEPLOY_CONTROLLER_CONFIG"]), self.settings.controller_dir / "controller.yaml"]
+        originals = [path.read_text() for path in paths]
+        for path, text in zip(paths, originals):
+            config = yaml.safe_load(text)
+            for name, values in sections.items():
+                config[name] = {**config.get(name, {}), **values}
+            path.write_text(yaml.safe_dump(config))
+        try:
+            yield
+        finally:
+            for path, text in zip(paths, originals):
+                path.write_text(text)
 
     @property
     def key_name(self) -> str:

@@ -11,11 +11,9 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import pytest
 import requests
-import yaml
 
 from deploy.canary_record import CANARY_FILE, CanaryFile, CanaryRecord
 from deploy.canary_split import CanarySplit
@@ -42,22 +40,9 @@ PAGE_LOADS = 60
 
 @pytest.fixture(scope="module")
 def short_steps(stack: Stack) -> Iterator[None]:
-    """15 s steps analysed every 2 s, in the CLI's bounds file and the controller's copy (re-read when it changes)."""
-    paths = [Path(stack.env["DEPLOY_CONTROLLER_CONFIG"]), stack.settings.controller_dir / "controller.yaml"]
-    originals = [path.read_text() for path in paths]
-    for path, text in zip(paths, originals):
-        config = yaml.safe_load(text)
-        config["canary"] = {
-            **config.get("canary", {}),
-            "step_window_s": STEP_WINDOW_S,
-            "analysis_interval_s": ANALYSIS_INTERVAL_S,
-        }
-        path.write_text(yaml.safe_dump(config))
-    try:
+    """15 s steps analysed every 2 s."""
+    with stack.controller_bounds(canary={"step_window_s": STEP_WINDOW_S, "analysis_interval_s": ANALYSIS_INTERVAL_S}):
         yield
-    finally:
-        for path, text in zip(paths, originals):
-            path.write_text(text)
 
 
 def canary(stack: Stack) -> CanaryRecord | None:

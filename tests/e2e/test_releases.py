@@ -27,7 +27,7 @@ from tests.e2e.test_blue_green import example_applicant, on_blue, public_color
 from tests.kit.ports import free_port
 from tests.kit.traffic import Traffic
 
-pytestmark = [pytest.mark.docker, pytest.mark.slow]
+pytestmark = [pytest.mark.docker, pytest.mark.slow, pytest.mark.usefixtures("patient_controller")]
 DEPLOY_STEP = "Release the pushed images on the server (idle color, gated switch)"
 GIT_IDENTITY = ["-c", "user.email=e2e@example.org", "-c", "user.name=e2e"]
 
