@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -112,6 +113,14 @@ class Stack:
 
     def state(self) -> DeployState:
         return StateFile(self.settings.state_file).load()
+
+    def watch_over(self, seconds: float = 90) -> None:
+        """Wait until no switch's watch runs: the controller writes the watch's figures to the state file while
+        it does (tests that compare the state file's bytes start after it)."""
+        deadline = time.monotonic() + seconds
+        while (watch := self.state().watch) is not None and watch.status == "watching":
+            assert time.monotonic() < deadline, f"the watch of {watch.color} still runs after {seconds:.0f}s"
+            time.sleep(0.5)
 
     def compose(self) -> Compose:
         return Compose(self.settings, self.state().colors)

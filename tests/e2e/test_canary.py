@@ -53,18 +53,13 @@ def weight(stack: Stack) -> int:
     return CanarySplit(stack.settings.nginx_dir).weight()
 
 
-def no_watch(stack: Stack) -> bool:
-    watch = stack.state().watch
-    return watch is None or watch.status != "watching"
-
-
 def on_blue_with_green(stack: Stack, tag: str) -> None:
     """Blue active, the switch's watch over, green on release `tag` with blue's model (same scores)."""
     on_blue(stack)
     blue = stack.state().colors["blue"]
     done = stack.cli("deploy", "--color", "green", "--tag", tag, "--model", blue.model_version)
     assert done.returncode == 0, done.stdout + done.stderr
-    wait_until(lambda: no_watch(stack), 90, "the watch of the switch to blue ends")
+    stack.watch_over()
 
 
 def canary_in_background(stack: Stack, steps: str) -> tuple[threading.Thread, list]:

@@ -163,6 +163,7 @@ def test_each_color_keeps_its_release_through_restarts_make_up_and_rollback(stac
 def test_a_doctored_bundle_is_refused_and_nothing_changes(stack: Stack) -> None:
     """v1 copied into a new version directory with a threshold that flags everyone (the issue's fault)."""
     on_blue(stack)
+    stack.watch_over()
     root = stack.settings.BUNDLES_DIR / "credit-default"
     doctored = root / str(max(int(p.name) for p in root.iterdir() if p.name.isdigit()) + 1)
     shutil.copytree(root / "1", doctored)
@@ -190,6 +191,7 @@ def test_a_doctored_bundle_is_refused_and_nothing_changes(stack: Stack) -> None:
 )
 def test_bad_deploys_exit_2_and_change_nothing(stack: Stack, args: list[str], message: str) -> None:
     on_blue(stack)
+    stack.watch_over()
     state, config, containers = stack.settings.state_file.read_bytes(), stack.active_conf(), started_at(stack)
     done = stack.cli(*args)
     assert done.returncode == 2 and message in done.stderr
@@ -199,6 +201,7 @@ def test_bad_deploys_exit_2_and_change_nothing(stack: Stack, args: list[str], me
 
 def test_an_unreachable_registry_exits_2_and_changes_nothing(stack: Stack) -> None:
     on_blue(stack)
+    stack.watch_over()
     state, containers = stack.settings.state_file.read_bytes(), started_at(stack)
     done = stack.cli("deploy", "--tag", "0" * 40, REGISTRY=f"127.0.0.1:{free_port()}/acme/credit")
     assert done.returncode == 2 and "cannot be reached" in done.stderr

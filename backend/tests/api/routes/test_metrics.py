@@ -1,10 +1,14 @@
 """GET /metrics: Prometheus text with route templates, labels, batch sizes and the model."""
 
 import json
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
+from prometheus_client.core import Metric
+from prometheus_client.registry import Collector
 
 pytestmark = pytest.mark.slow
 
@@ -32,3 +36,34 @@ def test_metrics_after_some_traffic(serve: Callable, catboost_bundle: Path, appl
     version = json.loads((catboost_bundle / "metadata.json").read_text())["version"]
     assert f'model_info{{algorithm="catboost",color="green",name="credit-default",version="{version}"}} 1.0' in text
     assert "model_ready 1.0" in text
+
+
+class BlockingCollector(Collector):
+    """A collector slow as a scrape over a long prediction log: it waits (up to 10 s) for another request to
+    have been answered."""
+
+    def __init__(self) -> None:
+        self.started = threading.Event()
+        self.other_answered = threading.Event()
+        self.saw_other_answer = False
+
+    def collect(self) -> Iterator[Metric]:
+        self.started.set()
+        self.saw_other_answer = self.other_answered.wait(10)
+        yield from ()
+
+
+def test_a_slow_scrape_does_not_hold_up_other_requests(catboost_client: TestClient) -> None:
+    collector = BlockingCollector()
+    registry = catboost_client.app.state.metrics.registry
+    registry.register(collector)
+    try:
+        scrape = threading.Thread(target=lambda: catboost_client.get("/metrics"))
+        scrape.start()
+        assert collector.started.wait(10)
+        assert catboost_client.get("/health").status_code == 200
+        collector.other_answered.set()
+        scrape.join(15)
+    finally:
+        registry.unregister(collector)
+    assert collector.saw_other_answer, "/health waited for the scrape to finish"
