@@ -105,6 +105,12 @@ def test_outcomes_realized_performance_and_a_retrained_version_on_the_idle_color
     # retrained model through whatever its AUC (the gate's comparison is tested in training/tests/test_retrain.py).
     cfg = yaml.safe_load((stack.settings.BUNDLES_DIR / TRAINER_CONFIG).read_text())
     cfg.setdefault("retrain", {}).update(outcomes_dir=str(tmp_path / "outcomes"), min_auc_gain=-1.0)
+    # Only the served model's family: the shrunk config's two candidates tie within 0.01 of AUC, and the other
+    # family's scores are distributed differently enough for the decision-sanity gate to refuse its deploy
+    # (score PSI > 0.5 vs the active color), which is that gate's job, not this test's.
+    served = stack.settings.BUNDLES_DIR / "credit-default" / served_version / "metadata.json"
+    family = json.loads(served.read_text())["candidate"]
+    cfg["candidates"] = [candidate for candidate in cfg["candidates"] if candidate["name"] == family]
     config = tmp_path / "retrain-params.yaml"
     config.write_text(yaml.safe_dump(cfg, sort_keys=False))
     retrained = run(
