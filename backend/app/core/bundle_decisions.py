@@ -27,9 +27,16 @@ class OutcomeInfo(_Lenient):
     upper: float = Field(alias="to", ge=0.0, le=1.0)
 
 
+class HoldoutInfo(_Lenient):
+    """What the policy did on the training hold-out (training records it with the policy)."""
+
+    flagged_share: float | None = Field(None, ge=0.0, le=1.0)
+
+
 class DecisionPolicyInfo(_Lenient):
     outcomes: list[OutcomeInfo] = Field(min_length=1)
     threshold_rationale: str = ""
+    holdout: HoldoutInfo | None = None
 
 
 class NumericReason(_Lenient):

@@ -34,10 +34,11 @@ def labels_of(metadata: BundleMetadata) -> tuple[str, str]:
     return dataset.positive_label, dataset.negative_label
 
 
-def holdout_flagged_share(bundle_metadata: dict[str, Any]) -> float | None:
+def holdout_flagged_share(metadata: BundleMetadata) -> float | None:
     """The share of the training hold-out flagged at the threshold, as training recorded it with the decision
     policy (None for a bundle without)."""
-    return ((bundle_metadata.get("decision_policy") or {}).get("holdout") or {}).get("flagged_share")
+    holdout = metadata.decision_policy.holdout if metadata.decision_policy else None
+    return holdout.flagged_share if holdout else None
 
 
 class OutcomeService:
@@ -84,7 +85,7 @@ class OutcomeService:
             min_labeled=self.min_labeled,
             resamples=self.resamples,
             band_edges=(metadata.risk_bands.medium, metadata.risk_bands.high),
-            expected_flagged={service.version: holdout_flagged_share(service.bundle.raw)},
+            expected_flagged={service.version: holdout_flagged_share(metadata)},
         )
 
     def performance(self, window: str, service: ScoringService) -> dict[str, Any]:
