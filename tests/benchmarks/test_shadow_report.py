@@ -28,7 +28,7 @@ def test_the_benchmark_reports_its_timing(capsys: pytest.CaptureFixture[str]) ->
     assert "writing 1,000 served requests" in out and "best " in out and "(0 pairs)" in out
 
 
-def test_with_a_bundle_it_times_the_drift_summary_too(catboost_bundle: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_with_a_bundle_it_times_the_drift_summary_too(catboost_bundle: Path, capsys: pytest.CaptureFixture) -> None:
     assert main(["--requests", "300", "--bundle", str(catboost_bundle)]) == 0
     out = capsys.readouterr().out
     assert "drift summary over the last hour: best " in out and "(300 predictions)" in out
