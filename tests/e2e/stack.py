@@ -97,6 +97,21 @@ class Stack:
         """The tests' key, in the stack's key store (as `make api-key` makes one)."""
         self.key = ApiKeyStore(self.settings.api_keys_file).create(self.key_name, SCOPES)
 
+    def another_key(self, purpose: str) -> tuple[str, dict[str, str]]:
+        """A further key with the tests' scopes (as `make api-key` makes one), its name and Authorization header:
+        the audit lists exactly the requests made with it, whatever the earlier modules logged."""
+        name = f"e2e-{purpose}-{os.getpid()}-{time.monotonic_ns()}"
+        headers = {"Authorization": f"Bearer {ApiKeyStore(self.settings.api_keys_file).create(name, SCOPES)}"}
+        deadline = time.monotonic() + 60  # the backends re-read the store every few seconds
+        with self.session(auth=False) as session:
+            while (
+                status := session.get(f"{self.settings.public_url}/api/model", headers=headers, timeout=10).status_code
+            ) == 401:
+                assert time.monotonic() < deadline, f"the active backend still refuses the new key {name}"
+                time.sleep(0.5)
+        assert status == 200, f"the new key {name}: {status}"
+        return name, headers
+
     def cli(self, *args: str, timeout: float = 900, checkout: Path = ROOT, **env: str) -> subprocess.CompletedProcess:
         """`python -m deploy.cli ARGS` run from `checkout` (another clone runs its own code and builds its own
         release) against this stack."""
