@@ -142,6 +142,7 @@ shadow-blue: install ## the same, to the idle blue
 
 shadow-off: install ## stop copying live scoring requests to the idle color
 	$(PY) -m deploy.cli shadow off
+
 STEPS ?= 10,50,100
 canary-green: install ## shift the traffic to green in judged steps STEPS= (default 10,50,100); aborts or promotes by itself
 	$(PY) -m deploy.cli canary green --steps $(STEPS) $(if $(FORCE),--force)

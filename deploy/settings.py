@@ -15,6 +15,7 @@ from deploy.errors import UsageError
 ROOT = Path(__file__).resolve().parent.parent
 COLORS = ("blue", "green")
 MODEL_NAME = "credit-default"
+CA_BUNDLE = "ca.pem"  # in tls_dir: what clients verify the public port against (deploy/tls.py writes it)
 
 # The descriptions say what a variable must be: they complete the error message of a bad value.
 Port = Annotated[int, Field(ge=1, le=65535, description="a TCP port (1-65535)")]
@@ -127,7 +128,7 @@ class DeploySettings(BaseSettings):
     def public_verify(self) -> str | bool:
         """What requests' `verify=` is for the public port: the CA bundle `up` wrote (the self-signed certificate
         or TLS_CA_FILE), else True (the system's trust store, for a certificate from a public authority)."""
-        bundle = self.tls_dir / "ca.pem"
+        bundle = self.tls_dir / CA_BUNDLE
         return str(bundle) if bundle.is_file() else True
 
     @property

@@ -15,13 +15,12 @@ from __future__ import annotations
 import time
 from typing import Any
 
-import requests
-
+from deploy.access import api_get
 from deploy.canary_moves import CanaryMoves
 from deploy.compose import stack_services
 from deploy.context import Context
-from deploy.errors import UsageError
-from deploy.probe import REQUEST_TIMEOUT, headers_with, serving
+from deploy.errors import DeployError, UsageError
+from deploy.probe import serving
 from deploy.settings import COLORS, other
 
 ROUTES = "/api/predict and /api/predict/batch"
@@ -89,15 +88,8 @@ def stop(ctx: Context, operation: str, started: float | None = None) -> None:
 def report(ctx: Context, window: str = STATUS_WINDOW) -> dict[str, Any] | None:
     """The public port's champion vs challenger report (None when it does not answer)."""
     try:
-        response = requests.get(
-            f"{ctx.settings.public_url}/api/monitoring/shadow",
-            params={"window": window},
-            headers=headers_with(ctx.api_key()),
-            timeout=REQUEST_TIMEOUT,
-            verify=ctx.settings.public_verify,
-        )
-        return response.json() if response.status_code == 200 else None
-    except (requests.RequestException, ValueError):
+        return api_get(ctx, "/monitoring/shadow", {"window": window})
+    except DeployError:
         return None
 
 

@@ -23,9 +23,9 @@ from cryptography.x509.oid import NameOID
 
 from deploy.errors import UsageError
 from deploy.files import write_atomic
-from deploy.settings import DeploySettings
+from deploy.settings import CA_BUNDLE, DeploySettings
 
-SERVER_CERT, SERVER_KEY, CA_BUNDLE = "server.crt", "server.key", "ca.pem"
+SERVER_CERT, SERVER_KEY = "server.crt", "server.key"
 SELF_CERT, SELF_KEY = "self-signed.crt", "self-signed.key"
 VALID_DAYS = 365
 RENEW_BEFORE = dt.timedelta(days=7)  # a certificate this close to its end counts as expired

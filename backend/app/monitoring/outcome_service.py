@@ -16,14 +16,10 @@ from app.monitoring.outcome_input import parse_outcomes
 from app.monitoring.outcomes import LabeledPrediction, OutcomeStore, RecordResult
 from app.monitoring.realized import RealizedSettings, realized_performance
 from app.monitoring.service import Monitoring
+from app.monitoring.summary import iso
 from app.monitoring.ttl_cache import TtlCache
 
 logger = logging.getLogger(__name__)
-
-
-def iso(ts: float) -> str:
-    """UTC, ISO 8601, to the second."""
-    return datetime.fromtimestamp(ts, timezone.utc).isoformat(timespec="seconds")
 
 
 def labels_of(metadata: BundleMetadata) -> tuple[str, str]:

@@ -10,13 +10,13 @@ answer, per request); errors are the requests one side answered and the other di
 from __future__ import annotations
 
 from collections import Counter
-from datetime import datetime, timezone
 from typing import Any
 
 import numpy as np
 
 from app.core.scoring import RISK_BANDS
 from app.monitoring.shadow_pairs import LoggedAnswer, Pairing
+from app.monitoring.summary import iso
 
 BANDS = [str(band) for band in RISK_BANDS]  # low, medium, high
 
@@ -64,12 +64,11 @@ def build_report(pairing: Pairing, window: str, window_s: float, now: float) -> 
     decided = [(a, b) for a, b in zip(d_served, d_shadow) if a is not None and b is not None]
     delta = np.abs(p_shadow - p_served)
     decisions = sorted({name for both in decided for name in both})
-    at = datetime.fromtimestamp
     return {
         "window": window,
         "window_seconds": int(window_s),
-        "from": at(now - window_s, timezone.utc).isoformat(timespec="seconds"),
-        "to": at(now, timezone.utc).isoformat(timespec="seconds"),
+        "from": iso(now - window_s),
+        "to": iso(now),
         "requests_compared": len(pairing.pairs),
         "rows_compared": int(delta.size),
         "label_agreement": _share(l_served == l_shadow),

@@ -18,6 +18,11 @@ BUCKET_CHOICES = (60, 300, 900, 3600, 6 * 3600, 86_400)
 MAX_WINDOW_S = 366 * 86_400
 
 
+def iso(ts: float) -> str:
+    """UTC, ISO 8601, to the second."""
+    return datetime.fromtimestamp(ts, timezone.utc).isoformat(timespec="seconds")
+
+
 def parse_window(text: str) -> int:
     """'15m', '24h', '7d' -> seconds (at most 366 days); ValueError with a readable message otherwise."""
     match = WINDOW_PATTERN.match(text.strip())
@@ -41,7 +46,7 @@ def volume(rows: list[LoggedPrediction], start_ts: float, end_ts: float, bucket_
         flagged[index] += row.label
     return [
         {
-            "start": datetime.fromtimestamp(first + i * bucket_s, timezone.utc).isoformat(timespec="seconds"),
+            "start": iso(first + i * bucket_s),
             "count": totals[i],
             "flagged": flagged[i],
         }
@@ -82,8 +87,8 @@ def build_summary(
     return {
         "window": window,
         "window_seconds": window_s,
-        "from": datetime.fromtimestamp(start, timezone.utc).isoformat(timespec="seconds"),
-        "to": datetime.fromtimestamp(now, timezone.utc).isoformat(timespec="seconds"),
+        "from": iso(start),
+        "to": iso(now),
         "count": len(rows),
         "flagged": flagged,
         "share_flagged": flagged / len(rows) if rows else None,

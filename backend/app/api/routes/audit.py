@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from datetime import datetime, timezone
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -19,15 +18,11 @@ from app.auth.callers import ANALYST_PATTERN
 from app.auth.scopes import AUDIT
 from app.auth.usage import KeyUsage as KeyUsageTracker
 from app.monitoring.service import Monitoring
-from app.monitoring.summary import WINDOW_REGEX, parse_window
+from app.monitoring.summary import WINDOW_REGEX, iso, parse_window
 from app.schemas.audit import AuditTrail, KeyUsage
 
 router = APIRouter(prefix="/audit", tags=["audit"], dependencies=[requires(AUDIT)])
 MAX_LISTED = 10_000
-
-
-def iso(ts: float) -> str:
-    return datetime.fromtimestamp(ts, timezone.utc).isoformat(timespec="seconds")
 
 
 @router.get("/predictions", response_model=AuditTrail, responses=error_docs(422, 503))

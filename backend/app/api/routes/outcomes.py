@@ -21,7 +21,8 @@ from app.api.security import requires
 from app.auth.callers import Caller
 from app.auth.scopes import AUDIT, OUTCOMES, READ
 from app.core.errors import FieldError
-from app.monitoring.outcome_service import OutcomeService, iso, labels_of
+from app.monitoring.outcome_service import OutcomeService, labels_of
+from app.monitoring.summary import iso
 from app.monitoring.outcomes import LabeledPrediction, RecordResult
 from app.monitoring.summary import WINDOW_REGEX
 from app.schemas.outcomes import LabeledExport, OutcomeReport, RealizedPerformance
