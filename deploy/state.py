@@ -1,14 +1,20 @@
 """The deployment state file: each color's pinned release and the history of operations (who, what, outcome).
 
-Changed only under the operation lock (deploy/lock.py) and always replaced atomically.
+Each change is a read-modify-write under the file's own short lock (a few milliseconds) and replaces the file
+atomically: the CLI's operations (which also hold the operation lock, deploy/lock.py) and the controller's
+bookkeeping (the watch's figures, an nginx outage) never lose each other's changes, and bookkeeping never makes
+an operator's command wait for or be refused by the operation lock.
 """
 
 from __future__ import annotations
 
+import fcntl
 import getpass
 import json
 import os
 import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -175,24 +181,38 @@ class StateFile:
         }
         write_atomic(self.path, json.dumps(raw, indent=2) + "\n")
 
+    @contextmanager
+    def changing(self) -> Iterator[DeployState]:
+        """The state to change in place, read and written back under the file's lock (others wait their turn)."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path.parent / f".{self.path.name}.lock", os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            state = self.load()
+            yield state
+            self.save(state)
+        finally:
+            os.close(fd)  # closing the descriptor releases the lock
+
     def pin(self, color: str, release: Release | None) -> None:
         """Pin `color` to `release` (None: nothing deployed there)."""
-        state = self.load()
-        if release is None:
-            state.colors.pop(color, None)
-        else:
-            state.colors[color] = release
-        self.save(state)
+        with self.changing() as state:
+            if release is None:
+                state.colors.pop(color, None)
+            else:
+                state.colors[color] = release
 
     def record(self, event: Event) -> None:
-        state = self.load()
-        state.history.append(event)
-        self.save(state)
-
-    def set_watch(self, watch: WatchRecord | None, event: Event | None = None) -> None:
-        """Replace the watch record (and add `event` to the history) in one write."""
-        state = self.load()
-        state.watch = watch
-        if event is not None:
+        with self.changing() as state:
             state.history.append(event)
-        self.save(state)
+
+    def set_watch(self, watch: WatchRecord | None, event: Event | None = None, unless_replaced: bool = False) -> None:
+        """Replace the watch record (and add `event` to the history) in one write; with `unless_replaced`, only
+        while the recorded watch is still the one `watch` updates (a newer switch's watch is kept)."""
+        with self.changing() as state:
+            current = state.watch
+            if unless_replaced and current is not None and watch is not None and current.started_ts != watch.started_ts:
+                return
+            state.watch = watch
+            if event is not None:
+                state.history.append(event)

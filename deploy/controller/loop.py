@@ -288,14 +288,9 @@ class Controller:
         )
 
     def _update_watch(self, watch: WatchRecord | None, event: Event | None = None) -> None:
-        try:
-            with operation_lock(self.settings.DEPLOY_STATE_DIR, "watch", 0.0, logger.info):
-                current = self.state_file.load().watch
-                if current is not None and watch is not None and current.started_ts != watch.started_ts:
-                    return  # a newer switch replaced the watch meanwhile
-                self.state_file.set_watch(watch, event)
-        except UsageError:
-            pass  # an operation is running: the next round writes it
+        """Bookkeeping, not an operation: under the state file's own lock, never the operation lock (an
+        operator's command started meanwhile runs; a newer switch's watch is kept)."""
+        self.state_file.set_watch(watch, event, unless_replaced=True)
 
     @staticmethod
     def _superseded(watch: WatchRecord | None, why: str) -> WatchRecord | None:
@@ -334,11 +329,7 @@ class Controller:
             reason = f"nginx did not answer for {seconds}s; it answers again"
             logger.warning(reason)
             event = Event.happening("proxy", "nginx", None, "recovered", reason, seconds, figures={"down_s": seconds})
-            try:
-                with operation_lock(self.settings.DEPLOY_STATE_DIR, "record a proxy outage", 0.0, logger.info):
-                    self.state_file.record(event)
-            except UsageError:
-                logger.warning("an operation holds the lock: the nginx outage is not in the history (%s)", reason)
+            self.state_file.record(event)
             self.nginx_down_at = None
 
     # -- Prometheus, metrics, status ---------------------------------------------------------------------------

@@ -5,10 +5,11 @@ the cool-down, the operation lock, the watch's rollback, pass and inconclusive v
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,7 @@ from deploy.controller.loop import ConfigSource, Controller
 from deploy.controller.metrics import ControllerMetrics
 from deploy.controller.settings import ControllerSettings
 from deploy.controller_config import DEFAULT_CONFIG
+from deploy.errors import UsageError
 from deploy.lock import operation_lock
 from deploy.nginx_config import ActiveFile
 from deploy.prometheus import Prometheus
@@ -319,3 +321,36 @@ def test_5xx_fail_over_counts_only_answers_since_the_color_became_active(rig: Ri
     analyse_after(6)
     assert rig.active.active() == "green"
     assert any("[12s]" in query for query, _ in rig.answers.queries), "the window starts at the switch"
+
+
+def test_the_controller_writing_its_watch_never_refuses_an_operators_command(rig: Rig) -> None:
+    """The watch's figures are bookkeeping, not an operation: while the controller writes them (every analysis),
+    a `make switch-…` started at that instant must run, not be refused as if a deploy held the lock."""
+    watch = start_watch(rig)
+    writing = threading.Event()
+    writes = 0
+
+    def write_the_watch() -> None:
+        nonlocal writes
+        while not writing.is_set():
+            rig.controller._update_watch(replace(watch, checked=now()))
+            writes += 1
+
+    writer = threading.Thread(target=write_the_watch)
+    writer.start()
+    refused = []
+    try:
+        for _ in range(200):
+            try:
+                with operation_lock(rig.controller.settings.DEPLOY_STATE_DIR, "switch blue", 0.0):
+                    rig.state.record(Event(now(), "switch", "ana@host", "blue", "green", "switched", "ok", 0.1))
+            except UsageError as refusal:
+                refused.append(str(refusal))
+            time.sleep(0.002)
+    finally:
+        writing.set()
+        writer.join()
+    assert writes > 50 and refused == []
+    state = rig.state.load()
+    assert state.watch.started_ts == watch.started_ts  # both writers' changes kept: the watch and every event
+    assert sum(event.operation == "switch" for event in state.history) == 202
