@@ -1,9 +1,12 @@
-"""Atomic file replacement (temp file in the same directory, fsync, rename)."""
+"""Atomic file replacement (temp file in the same directory, fsync, rename) and the lock of a read-modify-write."""
 
 from __future__ import annotations
 
+import fcntl
 import os
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 
@@ -21,3 +24,16 @@ def write_atomic(path: Path, text: str, mode: int = 0o644) -> None:
     except BaseException:
         Path(temp).unlink(missing_ok=True)
         raise
+
+
+@contextmanager
+def changing_alone(path: Path) -> Iterator[None]:
+    """Hold the exclusive lock of `path`'s changes (`.<name>.lock` beside it; others wait their turn), released
+    by the kernel even if the holder dies."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path.parent / f".{path.name}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing the descriptor releases the lock

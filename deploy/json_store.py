@@ -3,16 +3,14 @@ atomically, so two commands at once never lose a change and readers never see ha
 
 from __future__ import annotations
 
-import fcntl
 import json
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from deploy.errors import UsageError
-from deploy.files import write_atomic
+from deploy.files import changing_alone, write_atomic
 
 
 def read_store(path: Path, version: int, section: str) -> dict[str, Any]:
@@ -31,12 +29,7 @@ def read_store(path: Path, version: int, section: str) -> dict[str, Any]:
 @contextmanager
 def editing(path: Path, version: int, section: str, mode: int = 0o644) -> Iterator[dict[str, Any]]:
     """The store's `section` to change in place; written back (atomically) when the block ends without error."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path.parent / f".{path.name}.lock", os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
+    with changing_alone(path):
         entries = read_store(path, version, section)
         yield entries
         write_atomic(path, json.dumps({"version": version, section: entries}, indent=2, sort_keys=True) + "\n", mode)
-    finally:
-        os.close(fd)

@@ -8,7 +8,6 @@ an operator's command wait for or be refused by the operation lock.
 
 from __future__ import annotations
 
-import fcntl
 import getpass
 import json
 import os
@@ -21,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from deploy.errors import DeployError
-from deploy.files import write_atomic
+from deploy.files import changing_alone, write_atomic
 from deploy.release import LOCAL_PREFIX, STACK_SERVICES, Release
 
 HISTORY_LIMIT = 500
@@ -184,15 +183,10 @@ class StateFile:
     @contextmanager
     def changing(self) -> Iterator[DeployState]:
         """The state to change in place, read and written back under the file's lock (others wait their turn)."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path.parent / f".{self.path.name}.lock", os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
+        with changing_alone(self.path):
             state = self.load()
             yield state
             self.save(state)
-        finally:
-            os.close(fd)  # closing the descriptor releases the lock
 
     def pin(self, color: str, release: Release | None) -> None:
         """Pin `color` to `release` (None: nothing deployed there)."""
