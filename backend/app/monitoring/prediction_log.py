@@ -69,7 +69,7 @@ ADDED_COLUMNS = (
 # Rows that are not served predictions: deployment checks and shadow copies. Every count of served traffic leaves
 # them out (summary, drift, outcomes, performance, audit).
 NOT_SERVED = ("probe", "shadow")
-SERVED = f"source NOT IN {NOT_SERVED!r}"  # source NOT IN ('probe', 'shadow')
+SERVED = f"source NOT IN ({', '.join(repr(source) for source in NOT_SERVED)})"  # ('probe', 'shadow')
 AUTHOR = "COALESCE(analyst, api_key)"  # who asked: the analyst, else the key
 AUTHOR_INDEX = f"CREATE INDEX IF NOT EXISTS prediction_requests_author_ts ON prediction_requests ({AUTHOR}, ts)"
 KEY_INDEX = "CREATE INDEX IF NOT EXISTS prediction_requests_key ON prediction_requests (prediction_key)"

@@ -22,9 +22,8 @@ from app.auth.callers import Caller
 from app.auth.scopes import AUDIT, OUTCOMES, READ
 from app.core.errors import FieldError
 from app.monitoring.outcome_service import OutcomeService, labels_of
-from app.monitoring.summary import iso
 from app.monitoring.outcomes import LabeledPrediction, RecordResult
-from app.monitoring.summary import WINDOW_REGEX
+from app.monitoring.summary import WINDOW_REGEX, iso
 from app.schemas.outcomes import LabeledExport, OutcomeReport, RealizedPerformance
 
 router = APIRouter(prefix="/outcomes", tags=["outcomes"])
